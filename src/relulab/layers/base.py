@@ -1,0 +1,65 @@
+"""The shared parts of every relulab activation layer.
+
+A layer stores the checked parameters of its registry entry, its ``call`` is one line into the pure
+function, ``get_config`` returns exactly the constructor arguments, and the output shape is the input
+shape. Subclasses spell out their constructor signature and docstring; layers with weights (PReLU) or
+randomness (RReLU) add ``build`` or a seed.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import inspect
+
+import keras
+
+from relulab.activations.registry import lookup
+
+# Keyword arguments that keras.layers.Layer itself accepts.
+KERAS_LAYER_ARGUMENTS = frozenset(
+    {"name", "dtype", "trainable", "autocast", "input_shape", "input_dim", "batch_input_shape",
+     "batch_size", "weights", "activity_regularizer"}
+)
+
+
+def check_layer_kwargs(cls: type, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Return ``kwargs`` if every key is a Keras layer argument; else a TypeError naming the stray one
+    and the arguments ``cls`` allows (read from its constructor's signature)."""
+    for key, value in kwargs.items():
+        if key not in KERAS_LAYER_ARGUMENTS:
+            allowed = [p for p in inspect.signature(cls.__init__).parameters if p not in ("self", "kwargs")]
+            own = ", ".join(allowed) if allowed else "none of its own"
+            owner = cls.__name__
+            raise TypeError(
+                f"{owner} got an unknown argument {key}={value!r}. Allowed arguments: {own}, "
+                f"plus Keras layer arguments (name, dtype, trainable)."
+            )
+    return kwargs
+
+
+class ActivationLayer(keras.layers.Layer):
+    """Base class: an activation from the registry with its parameters fixed at construction."""
+
+    activation_name: ClassVar[str]  # set by relulab.activations.registry.register_layer
+
+    def __init__(self, params: dict[str, Any] | None, **kwargs: Any) -> None:
+        """``params``: the registry entry's parameters, checked here; None for a layer that keeps
+        its own (PReLU)."""
+        entry = lookup(self.activation_name)
+        super().__init__(**check_layer_kwargs(type(self), kwargs))
+        self.supports_masking = True
+        self._function = entry.function
+        self._params = {} if params is None else entry.resolve(kwargs=params, owner=type(self).__name__)
+        for key, value in self._params.items():  # read as attributes: LeakyReLU(0.1).negative_slope
+            setattr(self, key, value)
+        self.built = True
+
+    def call(self, inputs: Any) -> Any:
+        return self._function(inputs, **self._params)
+
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
+        return input_shape
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), **self._params}
