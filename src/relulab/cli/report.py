@@ -1,0 +1,3 @@
+"""``relulab compare``: placeholder until the lab lands."""
+def register(subparsers):
+    pass

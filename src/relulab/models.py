@@ -1,0 +1,118 @@
+"""The article's model family: input -> hidden Dense layers with any activation -> softmax.
+
+``mlp()`` with its defaults is the article's example 1 exactly: ``Dense(64, activation="relu")``,
+``Dense(10, activation="softmax")``, glorot_uniform initialisation, Adam at 1e-3, (sparse) categorical
+cross-entropy and accuracy.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Sequence
+from typing import Any
+
+import keras
+
+from relulab import _validate, layers
+
+DEFAULT_HIDDEN = (64,)
+DEFAULT_LEARNING_RATE = 1e-3
+DEFAULT_INITIALIZER = "glorot_uniform"
+
+
+def hidden_sizes(hidden: int | Sequence[int] = DEFAULT_HIDDEN, depth: int | None = None) -> tuple[int, ...]:
+    """The hidden layer widths: an explicit list, or ``depth`` layers of width ``hidden``.
+
+    Raises:
+        ValueError / TypeError: a width or depth that is not an integer >= 1.
+    """
+    if isinstance(hidden, numbers.Integral) and not isinstance(hidden, bool):
+        hidden = (hidden,) * (1 if depth is None else _validate.positive_int(depth, name="depth", owner="mlp"))
+    elif depth is not None:
+        raise ValueError(f"depth of mlp needs hidden to be one width, not a list. Received: hidden={hidden!r}")
+    if isinstance(hidden, str) or not isinstance(hidden, Sequence) or not hidden:
+        raise TypeError(f"hidden of mlp must be a width or a non-empty list of widths. Received: hidden={hidden!r}")
+    return tuple(_validate.positive_int(width, name="hidden", owner="mlp") for width in hidden)
+
+
+def mlp(
+    input_shape: int | Sequence[int],
+    num_classes: int,
+    *,
+    hidden: int | Sequence[int] = DEFAULT_HIDDEN,
+    depth: int | None = None,
+    activation: str | keras.layers.Layer = "relu",
+    kernel_initializer: str | keras.initializers.Initializer = DEFAULT_INITIALIZER,
+    batch_norm: bool = False,
+    dropout: float = 0.0,
+    learning_rate: float = DEFAULT_LEARNING_RATE,
+    compile: bool = True,  # noqa: A002 (Keras' own word for it)
+    name: str = "mlp",
+) -> keras.Model:
+    """Build (and compile) the article's MLP.
+
+    Each hidden layer is ``Dense(width, activation=<layer for the spec>)``; with ``batch_norm`` it is
+    ``Dense(use_bias=False) -> BatchNormalization -> activation``; ``dropout`` follows each hidden layer.
+
+    Example:
+        >>> model = mlp(784, 10, hidden=[100, 10], activation="leaky_relu(negative_slope=0.1)")
+
+    Args:
+        input_shape: features per example (an int) or the shape of one example.
+        num_classes: size of the softmax output, >= 2.
+        hidden: one width (default 64) or a list of widths. depth: repeat ``hidden`` this many times.
+        activation: a relulab activation spec (``relulab.activations.available()``) or a layer.
+        kernel_initializer: Keras initializer name or instance for the hidden layers (default
+            glorot_uniform, Keras' default; he_normal suits rectifiers, lecun_normal suits selu).
+        batch_norm: add batch normalisation before each activation. dropout: rate in [0, 1).
+        learning_rate: Adam's learning rate, default 1e-3. compile: compile with Adam, sparse
+            categorical cross-entropy and accuracy.
+
+    Raises:
+        ValueError / TypeError: an argument out of range, or an unknown activation or initializer.
+    """
+    widths = hidden_sizes(hidden, depth)
+    shape = (input_shape,) if isinstance(input_shape, numbers.Integral) else tuple(input_shape)
+    if _validate.positive_int(num_classes, name="num_classes", owner="mlp") < 2:
+        raise ValueError(f"num_classes of mlp must be >= 2. Received: num_classes={num_classes}")
+    _validate.number(dropout, name="dropout", owner="mlp", minimum=0.0, maximum=0.99)
+    _validate.number(learning_rate, name="learning_rate", owner="mlp", strictly_above=0.0)
+    _initializer(kernel_initializer)  # check once; each layer gets its own instance below
+    layers.get(activation)  # check the spec once, before building anything
+
+    inputs = keras.Input(shape, name="inputs")
+    x = keras.layers.Flatten(name="flatten")(inputs) if len(shape) > 1 else inputs
+    for index, width in enumerate(widths, start=1):
+        if batch_norm:
+            x = keras.layers.Dense(width, use_bias=False, kernel_initializer=_initializer(kernel_initializer),
+                                   name=f"dense_{index}")(x)
+            x = keras.layers.BatchNormalization(name=f"batch_norm_{index}")(x)
+            x = layers.get(activation, name=f"activation_{index}")(x)
+        else:
+            act = layers.get(activation)
+            x = keras.layers.Dense(width, activation=act, kernel_initializer=_initializer(kernel_initializer),
+                                   name=f"dense_{index}")(x)
+        if dropout:
+            x = keras.layers.Dropout(dropout, name=f"dropout_{index}")(x)
+    outputs = keras.layers.Dense(num_classes, activation="softmax", name="output")(x)
+    model = keras.Model(inputs, outputs, name=name)
+    if compile:
+        model.compile(
+            optimizer=keras.optimizers.Adam(learning_rate),
+            loss="sparse_categorical_crossentropy",
+            metrics=["accuracy"],
+        )
+    return model
+
+
+def _initializer(value: Any) -> keras.initializers.Initializer:
+    """A fresh initializer for ``value``; a config is cloned so that layers never share an instance."""
+    if isinstance(value, keras.initializers.Initializer):
+        return value.__class__.from_config(value.get_config())
+    try:
+        return keras.initializers.get(value)
+    except ValueError:
+        raise ValueError(
+            f"kernel_initializer of mlp must be a Keras initializer name (glorot_uniform, he_normal, "
+            f"lecun_normal, ...) or an Initializer. Received: kernel_initializer={value!r}"
+        ) from None

@@ -1,0 +1,47 @@
+"""Progress with an ETA for long work: a bar on a terminal, one line per epoch elsewhere (logs, CI)."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, TextIO
+
+import keras
+from tqdm.auto import tqdm
+
+
+class TrainingProgress(keras.callbacks.Callback):
+    """One bar over all epochs of a ``fit`` (steps done, ETA, current loss and accuracy).
+
+    On a terminal it is a live bar; when ``stream`` is not a terminal it prints one line per epoch.
+    """
+
+    def __init__(self, *, description: str = "training", stream: TextIO | None = None) -> None:
+        super().__init__()
+        self.description = description
+        self.stream = stream or sys.stderr
+        self._bar: Any = None
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        epochs, steps = self.params.get("epochs", 1), self.params.get("steps") or 0
+        interactive = getattr(self.stream, "isatty", lambda: False)()
+        self._bar = tqdm(
+            total=epochs * steps, desc=self.description, unit="step", file=self.stream,
+            disable=not interactive, dynamic_ncols=True, leave=True,
+        )
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        self._bar.update(1)
+        if batch % 20 == 0 and logs:
+            self._bar.set_postfix(_short(logs), refresh=False)
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if self._bar.disable:
+            metrics = " ".join(f"{k}={v}" for k, v in _short(logs or {}).items())
+            print(f"{self.description}: epoch {epoch + 1}/{self.params.get('epochs')} {metrics}", file=self.stream)
+
+    def on_train_end(self, logs: dict | None = None) -> None:
+        self._bar.close()
+
+
+def _short(logs: dict) -> dict[str, str]:
+    return {k: f"{float(v):.4f}" for k, v in logs.items() if k in ("loss", "accuracy")}

@@ -1,0 +1,139 @@
+"""Run folders that explain themselves, written all at once or not at all.
+
+A finished run folder holds:
+- ``config.json``: the resolved configuration, the command line, the seed and the library versions;
+- ``history.csv``: one row per epoch, every metric Keras logged (monitors included);
+- ``metrics.json``: the final test loss and accuracy and the wall time;
+- ``model.keras``: the trained model.
+Everything is written into a hidden staging folder beside the target and renamed into place at the end,
+so an error or an interrupt never leaves a half-written run behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import json
+import os
+import platform
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from relulab.errors import UserError
+
+CONFIG = "config.json"
+
+
+def versions() -> dict[str, str]:
+    """Versions of everything that decides a result: Python, relulab, Keras, its backend, NumPy."""
+    import keras
+    import numpy
+
+    from relulab import __version__
+
+    backend = keras.backend.backend()
+    try:
+        backend_version = __import__(backend).__version__
+    except (ImportError, AttributeError):
+        backend_version = "unknown"
+    return {
+        "python": platform.python_version(), "relulab": __version__, "keras": keras.__version__,
+        "backend": backend, backend: backend_version, "numpy": numpy.__version__,
+        "platform": platform.platform(),
+    }
+
+
+def check_target(out: Path, config: Mapping[str, Any], *, overwrite: bool) -> bool:
+    """Whether ``out`` already holds this very run (True: nothing to do).
+
+    Raises:
+        UserError: ``out`` is a file, or holds something else, and ``overwrite`` is not set.
+    """
+    if not out.exists() or overwrite:
+        return False
+    if not out.is_dir():
+        raise UserError(f"--out {out} is a file, not a folder; choose another path.")
+    saved = out / CONFIG
+    if saved.is_file():
+        with contextlib.suppress(ValueError, OSError):
+            if json.loads(saved.read_text()).get("config") == dict(config):
+                return True
+        raise UserError(f"--out {out} holds a different run; choose another folder or pass --overwrite.")
+    if any(out.iterdir()):
+        raise UserError(f"--out {out} is not empty and holds no relulab run; choose another folder or pass --overwrite.")
+    return False
+
+
+@contextlib.contextmanager
+def staged(out: Path) -> Iterator[Path]:
+    """A staging folder that becomes ``out`` when the block finishes, and vanishes if it fails."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
+    try:
+        yield stage
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
+    if out.exists():
+        shutil.rmtree(out)
+    os.replace(stage, out)
+
+
+def write_json(path: Path, payload: Any) -> None:
+    path.write_text(json.dumps(payload, indent=2, sort_keys=False) + "\n")
+
+
+def write_history(path: Path, history: Mapping[str, Sequence[float]]) -> None:
+    """``history`` (Keras' ``History.history``) as CSV: an ``epoch`` column, then one per metric."""
+    keys = list(history)
+    epochs = len(next(iter(history.values()), []))
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["epoch", *keys])
+        for epoch in range(epochs):
+            writer.writerow([epoch + 1, *(repr(float(history[k][epoch])) for k in keys)])
+
+
+def read_history(path: Path) -> dict[str, list[float]]:
+    with path.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    keys = [k for k in (rows[0] if rows else {}) if k != "epoch"]
+    return {k: [float(row[k]) for row in rows] for k in keys}
+
+
+def command_line() -> list[str]:
+    return [Path(sys.argv[0]).name, *sys.argv[1:]]
+
+
+def save_run(folder: Path, config: Mapping[str, Any], result: Any, *, command: Sequence[str]) -> None:
+    """Write a finished run (a :class:`relulab.training.TrainResult`) into ``folder``."""
+    write_json(folder / CONFIG, {"config": dict(config), "command": list(command), "seed": config.get("seed"),
+                                 "versions": versions()})
+    write_history(folder / "history.csv", result.history)
+    write_json(folder / "metrics.json", result.metrics())
+    result.model.save(folder / "model.keras")
+
+
+def train_run(config: Any, out: Path, *, overwrite: bool = False, callbacks: Sequence[Any] = (),
+              command: Sequence[str] | None = None) -> Any:
+    """Train ``config`` (a :class:`relulab.training.TrainConfig`) into the run folder ``out``.
+
+    Returns the :class:`~relulab.training.TrainResult`, or None when ``out`` already holds this run.
+
+    Raises:
+        UserError: ``out`` holds something else (and not ``overwrite``), or the data cannot be loaded.
+    """
+    from relulab import training
+
+    resolved = config.to_dict()
+    if check_target(out, resolved, overwrite=overwrite):
+        return None
+    dataset = training.load_data(config)
+    result = training.train(config, dataset, callbacks=callbacks)
+    with staged(out) as stage:
+        save_run(stage, resolved, result, command=command or command_line())
+    return result
