@@ -31,7 +31,12 @@ def _register_keras_objects() -> None:
     from relulab._quiet import backend_startup_silenced
 
     with backend_startup_silenced():
-        import keras  # noqa: F401
+        import keras
+
+        if keras.backend.backend() == "tensorflow":  # device probing logs on first use: do it now
+            import tensorflow as tf
+
+            tf.config.list_physical_devices()
     importlib.import_module("relulab.layers")
 
 

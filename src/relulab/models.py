@@ -77,20 +77,21 @@ def mlp(
         raise ValueError(f"num_classes of mlp must be >= 2. Received: num_classes={num_classes}")
     _validate.number(dropout, name="dropout", owner="mlp", minimum=0.0, maximum=0.99)
     _validate.number(learning_rate, name="learning_rate", owner="mlp", strictly_above=0.0)
-    _initializer(kernel_initializer)  # check once; each layer gets its own instance below
+    initializer(kernel_initializer)  # check once; each layer gets its own instance below (an instance
+    # passed in is cloned, so that layers never share one)
     layers.get(activation)  # check the spec once, before building anything
 
     inputs = keras.Input(shape, name="inputs")
     x = keras.layers.Flatten(name="flatten")(inputs) if len(shape) > 1 else inputs
     for index, width in enumerate(widths, start=1):
         if batch_norm:
-            x = keras.layers.Dense(width, use_bias=False, kernel_initializer=_initializer(kernel_initializer),
+            x = keras.layers.Dense(width, use_bias=False, kernel_initializer=initializer(kernel_initializer),
                                    name=f"dense_{index}")(x)
             x = keras.layers.BatchNormalization(name=f"batch_norm_{index}")(x)
             x = layers.get(activation, name=f"activation_{index}")(x)
         else:
             act = layers.get(activation)
-            x = keras.layers.Dense(width, activation=act, kernel_initializer=_initializer(kernel_initializer),
+            x = keras.layers.Dense(width, activation=act, kernel_initializer=initializer(kernel_initializer),
                                    name=f"dense_{index}")(x)
         if dropout:
             x = keras.layers.Dropout(dropout, name=f"dropout_{index}")(x)
@@ -105,8 +106,12 @@ def mlp(
     return model
 
 
-def _initializer(value: Any) -> keras.initializers.Initializer:
-    """A fresh initializer for ``value``; a config is cloned so that layers never share an instance."""
+def initializer(value: Any) -> keras.initializers.Initializer:
+    """A fresh initializer for ``value`` (a name, config or instance), checked.
+
+    Raises:
+        ValueError: not a known initializer.
+    """
     if isinstance(value, keras.initializers.Initializer):
         return value.__class__.from_config(value.get_config())
     try:

@@ -45,3 +45,37 @@ class TrainingProgress(keras.callbacks.Callback):
 
 def _short(logs: dict) -> dict[str, str]:
     return {k: f"{float(v):.4f}" for k, v in logs.items() if k in ("loss", "accuracy")}
+
+
+class StepProgress:
+    """A bar over many runs' steps with an overall ETA: ``update(total, n)`` adds ``n`` done steps.
+
+    On a terminal it is a live bar; elsewhere it prints a line at every 10% done.
+    """
+
+    def __init__(self, *, description: str, stream: TextIO | None = None) -> None:
+        self.description = description
+        self.stream = stream or sys.stderr
+        self._bar: Any = None
+        self._next_tenth = 1
+
+    def __enter__(self) -> StepProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.close()
+
+    def update(self, total: int, done: int) -> None:
+        if self._bar is None:
+            interactive = getattr(self.stream, "isatty", lambda: False)()
+            self._bar = tqdm(total=total, desc=self.description, unit="step", file=self.stream,
+                             disable=not interactive, dynamic_ncols=True, smoothing=0.05)
+        self._bar.update(done)
+        if self._bar.disable and total:
+            fraction = self._bar.n / total
+            while self._next_tenth <= 10 and fraction >= self._next_tenth / 10:
+                rate = self._bar.format_dict["rate"] or 0
+                eta = f", ETA {(total - self._bar.n) / rate:.0f} s" if rate else ""
+                print(f"{self.description}: {self._next_tenth * 10}% of {total} steps{eta}", file=self.stream)
+                self._next_tenth += 1

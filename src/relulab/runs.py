@@ -17,7 +17,6 @@ import json
 import os
 import platform
 import shutil
-import sys
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -105,9 +104,6 @@ def read_history(path: Path) -> dict[str, list[float]]:
     return {k: [float(row[k]) for row in rows] for k in keys}
 
 
-def command_line() -> list[str]:
-    return [Path(sys.argv[0]).name, *sys.argv[1:]]
-
 
 def save_run(folder: Path, config: Mapping[str, Any], result: Any, *, command: Sequence[str]) -> None:
     """Write a finished run (a :class:`relulab.training.TrainResult`) into ``folder``."""
@@ -119,7 +115,7 @@ def save_run(folder: Path, config: Mapping[str, Any], result: Any, *, command: S
 
 
 def train_run(config: Any, out: Path, *, overwrite: bool = False, callbacks: Sequence[Any] = (),
-              command: Sequence[str] | None = None) -> Any:
+              command: Sequence[str] = ()) -> Any:
     """Train ``config`` (a :class:`relulab.training.TrainConfig`) into the run folder ``out``.
 
     Returns the :class:`~relulab.training.TrainResult`, or None when ``out`` already holds this run.
@@ -135,5 +131,5 @@ def train_run(config: Any, out: Path, *, overwrite: bool = False, callbacks: Seq
     dataset = training.load_data(config)
     result = training.train(config, dataset, callbacks=callbacks)
     with staged(out) as stage:
-        save_run(stage, resolved, result, command=command or command_line())
+        save_run(stage, resolved, result, command=command)
     return result

@@ -47,6 +47,7 @@ class TrainConfig:
     def __post_init__(self) -> None:
         owner = "TrainConfig"
         object.__setattr__(self, "hidden", models.hidden_sizes(list(self.hidden)))
+        models.initializer(self.kernel_initializer)
         _validate.positive_int(self.epochs, name="epochs", owner=owner)
         _validate.positive_int(self.batch_size, name="batch_size", owner=owner)
         _validate.number(self.learning_rate, name="learning_rate", owner=owner, strictly_above=0.0)

@@ -46,8 +46,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run ``relulab`` with ``argv`` (default: ``sys.argv[1:]``) and return the exit status."""
     from relulab.errors import UserError
 
+    argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.command_line = ["relulab", *argv]  # saved with results: how to run this again
     if args.command is None:
         parser.print_help()
         return 2

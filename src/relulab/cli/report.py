@@ -1,3 +1,35 @@
-"""``relulab compare``: placeholder until the lab lands."""
-def register(subparsers):
-    pass
+"""``relulab report FOLDER``: rebuild the plots and report of an experiment from its database alone,
+or export its results as CSV or JSON."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    from relulab.cli import HelpFormatter
+
+    parser = subparsers.add_parser("report", help="rebuild an experiment's report, or export it",
+                                   formatter_class=HelpFormatter, description=__doc__.strip())
+    parser.add_argument("folder", type=Path, help="an experiment folder written by relulab compare")
+    parser.add_argument("--format", choices=["html", "csv", "json"], default="html",
+                        help="html: rebuild plots and report.html; csv/json: print the results to stdout")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from relulab.lab import exports
+    from relulab.lab.runner import rebuild
+    from relulab.lab.store import FILENAME, opened
+
+    with opened(args.folder / FILENAME) as store:
+        if args.format == "html":
+            written = rebuild(args.folder, store)
+            print(f"wrote {len(written)} files; report: {written['report.html']}")
+        elif args.format == "csv":
+            sys.stdout.write(exports.csv_text(exports.summary_rows(store)))
+        else:
+            sys.stdout.write(exports.json_text(store))
+    return 0

@@ -96,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
 
     config = config_from_args(args)
     out = args.out or default_out(config)
-    result = runs.train_run(config, out, overwrite=args.overwrite,
+    result = runs.train_run(config, out, overwrite=args.overwrite, command=args.command_line,
                             callbacks=[TrainingProgress(description=f"{config.activation} on {config.dataset}")])
     if result is None:
         metrics = json.loads((out / "metrics.json").read_text())

@@ -10,6 +10,7 @@ class where there is one, else Keras' ``Activation`` layer for Keras' parameter-
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 import keras
@@ -24,15 +25,37 @@ from relulab.layers.smooth import CELU, ELU, GELU, SELU, Mish, SiLU, Softplus
 
 __all__ = [
     "CELU", "ELU", "GELU", "SELU", "ActivationLayer", "LeakyReLU", "Mish", "PReLU", "RReLU", "ReLU",
-    "ReLU6", "SiLU", "Softplus", "get",
+    "ReLU6", "SiLU", "Softplus", "custom_class", "get",
 ]
+
+
+def custom_class(spec: str) -> type | None:
+    """The layer class that a ``"package.module:Class"`` spec names, or None for a registry spec.
+
+    This lets the lab compare your own activation layer: ``relulab compare --activations
+    "relu,mypackage.layers:MyReLU"``. The class must be a ``keras.layers.Layer`` that takes no
+    required arguments.
+
+    Raises:
+        ValueError: the module cannot be imported, or it has no such Layer class.
+    """
+    module_name, colon, class_name = spec.partition(":")
+    if not colon or "(" in module_name:
+        return None
+    try:
+        cls = getattr(importlib.import_module(module_name.strip()), class_name.strip())
+    except (ImportError, AttributeError) as error:
+        raise ValueError(f"custom activation {spec!r} names no importable layer class ({error}).") from None
+    if not (isinstance(cls, type) and issubclass(cls, keras.layers.Layer)):
+        raise ValueError(f"custom activation {spec!r} is not a keras.layers.Layer subclass.")
+    return cls
 
 
 def get(spec: str | keras.layers.Layer, **overrides: Any) -> keras.layers.Layer:
     """A new layer for ``spec``, e.g. ``"relu"``, ``"leaky_relu(negative_slope=0.1)"``, ``"prelu"``.
 
     The parameters in the spec (and ``overrides``, e.g. ``name=``) go to the layer's constructor, which
-    checks them. A layer instance is returned unchanged. The result works as a layer in a model and as
+    checks them. ``"package.module:Class"`` names your own layer class (see :func:`custom_class`). A layer instance is returned unchanged. The result works as a layer in a model and as
     ``Dense(..., activation=...)``.
 
     Raises:
@@ -41,6 +64,9 @@ def get(spec: str | keras.layers.Layer, **overrides: Any) -> keras.layers.Layer:
     """
     if isinstance(spec, keras.layers.Layer):
         return spec
+    custom = custom_class(spec) if isinstance(spec, str) else None
+    if custom is not None:
+        return custom(**overrides)
     name, args, kwargs = parse(spec)
     entry = lookup(name)
     if entry.layer is not None:

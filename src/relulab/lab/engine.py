@@ -1,0 +1,102 @@
+"""How the lab trains its runs: the engine interface, its result type, and the sequential engine.
+
+An engine takes runs that share a dataset and hands back one :class:`RunResult` per run, as each
+finishes, through ``on_result``; the caller (the lab) stores it. Engines differ only in how they
+schedule the work: :class:`SequentialEngine` fits one Keras model after another (the reference),
+the stacked engine trains many runs as one computation, and the Ray engine spreads work units
+over a cluster.
+
+Per-epoch history keys (every engine writes the same): ``loss``, ``accuracy`` (training, mean over
+the epoch's batches), ``val_loss``, ``val_accuracy`` (test set, after the epoch), and with
+diagnostics ``dead_fraction/<layer>``, ``sparsity/<layer>``, ``saturation/<layer>``,
+``grad_norm/<layer>`` and ``grad_ratio``, where ``<layer>`` is ``dense_1``, ``dense_2``, ... for the
+hidden layers and ``output`` for the softmax layer (gradient norms only).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
+
+import keras
+
+from relulab.lab.grid import RunSpec, epoch_order
+
+
+@dataclasses.dataclass
+class RunResult:
+    """One finished run: its per-epoch history and final test metrics."""
+
+    spec: RunSpec
+    history: dict[str, list[float]]
+    test_loss: float
+    test_accuracy: float
+    seconds: float  # wall time of this run; for runs trained together, their time shared equally
+
+
+class Engine(Protocol):
+    """Anything that trains runs on a dataset and reports each result as it finishes."""
+
+    name: str
+
+    def train(
+        self,
+        runs: Sequence[RunSpec],
+        dataset: Any,
+        *,
+        on_result: Callable[[RunResult], None],
+        on_progress: Callable[[int], None] = lambda steps: None,
+        diagnostics: bool = True,
+    ) -> None:
+        """Train every run of ``runs`` on ``dataset``; call ``on_result`` once per finished run and
+        ``on_progress(n)`` after every ``n`` optimisation steps (of one run each) done."""
+
+
+class SequentialEngine:
+    """One Keras ``fit`` per run and epoch, in the runs' paired data order: the reference engine."""
+
+    name = "sequential"
+
+    def train(self, runs, dataset, *, on_result, on_progress=lambda steps: None, diagnostics=True) -> None:
+        for spec in runs:
+            on_result(self.train_one(spec, dataset, on_progress=on_progress, diagnostics=diagnostics))
+
+    @staticmethod
+    def train_one(spec: RunSpec, dataset: Any, *, on_progress=lambda steps: None, diagnostics=True) -> RunResult:
+        from relulab import models
+
+        keras.utils.set_random_seed(spec.seed)
+        model = models.mlp(
+            dataset.input_shape, dataset.num_classes, hidden=spec.hidden, activation=spec.activation,
+            kernel_initializer=spec.kernel_initializer, learning_rate=spec.learning_rate,
+        )
+        callbacks = [_StepCounter(on_progress)]
+        if diagnostics:
+            from relulab import callbacks as monitors
+
+            callbacks += monitors.default_monitors(dataset.x_train, dataset.y_train)
+        history: dict[str, list[float]] = {}
+        start = time.perf_counter()
+        for epoch in range(spec.epochs):
+            order = epoch_order(spec.seed, epoch, len(dataset.x_train))
+            fitted = model.fit(
+                dataset.x_train[order], dataset.y_train[order], batch_size=spec.batch_size, epochs=1,
+                shuffle=False, validation_data=(dataset.x_test, dataset.y_test), callbacks=callbacks, verbose=0,
+            )
+            for key, values in fitted.history.items():
+                history.setdefault(key, []).append(float(values[-1]))
+        seconds = time.perf_counter() - start
+        return RunResult(spec, history, history["val_loss"][-1], history["val_accuracy"][-1], seconds)
+
+
+class _StepCounter(keras.callbacks.Callback):
+    """Reports finished steps once per epoch (no per-step Python work)."""
+
+    def __init__(self, on_progress: Callable[[int], None]) -> None:
+        super().__init__()
+        self.on_progress = on_progress
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        self.on_progress(self.params.get("steps") or 0)

@@ -1,0 +1,69 @@
+"""Everything the lab derives from its store: summary files, plots and the HTML report."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from relulab.lab import stats
+from relulab.lab.store import Store
+
+
+def summary_rows(store: Store) -> list[dict[str, Any]]:
+    """The summary (one dict per configuration), as the csv/json exports hold it."""
+    grid = store.grid()
+    return [row.to_dict() for row in stats.summarise(store.results(), grid.baseline)]
+
+
+def csv_text(rows: list[dict[str, Any]]) -> str:
+    """The summary rows as CSV text, one line per configuration."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]) if rows else ["activation"], lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def json_text(store: Store) -> str:
+    """The experiment, the summary and every run with its per-epoch history (NaN as null)."""
+    payload = {
+        "experiment": store.experiment(),
+        "summary": summary_rows(store),
+        "runs": [{"spec": r.spec.to_dict(), "test_loss": r.test_loss, "test_accuracy": r.test_accuracy,
+                  "seconds": r.seconds, "history": r.history} for r in store.results()],
+    }
+    return json.dumps(_nan_to_none(payload), indent=1) + "\n"
+
+
+def _nan_to_none(value: Any) -> Any:
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _nan_to_none(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_nan_to_none(v) for v in value]
+    return value
+
+
+def write_all(folder: Path, store: Store) -> dict[str, Path]:
+    """summary.csv, summary.json, plots/*.png and report.html in ``folder``; returns name -> path."""
+    from relulab.lab import plots, report
+
+    grid, results = store.grid(), store.results()
+    rows = stats.summarise(results, grid.baseline)
+    written = {"summary.csv": folder / "summary.csv", "summary.json": folder / "summary.json"}
+    written["summary.csv"].write_text(csv_text([row.to_dict() for row in rows]))
+    written["summary.json"].write_text(json_text(store))
+    plot_folder = folder / "plots"
+    plot_folder.mkdir(exist_ok=True)
+    figures = plots.make_figures(results, grid, plot_folder) if results else {}
+    written.update(figures)
+    written["report.html"] = report.write_html(
+        folder / "report.html", experiment=store.experiment(), rows=rows, baseline=grid.baseline,
+        figures=figures, runs_total=len(grid.runs()), runs_done=len(results),
+    )
+    return written

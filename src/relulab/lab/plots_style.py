@@ -1,0 +1,96 @@
+"""The lab's figure style: one colour per activation, panel layout, confidence bands and the legend.
+
+Figures are ``matplotlib.figure.Figure`` objects drawn on the Agg canvas directly, never through
+``pyplot``: nothing is registered in pyplot's global figure list, so no state leaks between calls and
+no GUI backend is ever selected.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import matplotlib
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from relulab.lab.stats import Estimate
+
+DPI = 110  # dots per inch of the written PNGs: ~1,200 px wide for a two-panel figure
+PANEL_SIZE = (5.0, 3.8)  # inches per panel (width, height)
+LEGEND_WIDTH = 2.4  # inches kept right of the panels for the shared legend
+BAND_ALPHA = 0.18  # opacity of a 95% confidence band
+LINE_STYLES = ("-", "--", "-.", ":")  # second cue once colours repeat (more than 20 activations)
+
+Colour = Any  # anything matplotlib accepts as a colour
+
+
+def activation_colours(names: Iterable[str]) -> dict[str, Colour]:
+    """A distinct colour for each activation, in the order given (the grid's order).
+
+    Up to 10 names take ``tab10``, up to 20 ``tab20``; beyond that colours are spaced evenly on
+    ``turbo`` (and :func:`line_style` adds a dash pattern). Passing the same names in the same order
+    always gives the same colours, so one activation has one colour in every figure.
+    """
+    names = list(dict.fromkeys(names))
+    if len(names) <= 10:
+        palette = matplotlib.colormaps["tab10"].colors
+    elif len(names) <= 20:
+        palette = matplotlib.colormaps["tab20"].colors
+    else:
+        palette = [matplotlib.colormaps["turbo"](v) for v in np.linspace(0.05, 0.95, len(names))]
+    return {name: palette[i] for i, name in enumerate(names)}
+
+
+def line_style(index: int, total: int) -> str:
+    """Solid lines while colours suffice (up to 20 activations), then a repeating dash pattern."""
+    return "-" if total <= 20 else LINE_STYLES[index % len(LINE_STYLES)]
+
+
+def colours_for(names: Iterable[str], colours: Mapping[str, Colour] | None) -> dict[str, Colour]:
+    """``colours`` when it names every activation, else a fresh assignment in the order given."""
+    names = list(dict.fromkeys(names))
+    if colours is not None and all(name in colours for name in names):
+        return dict(colours)
+    return activation_colours(names)
+
+
+def new_figure(panels: int, *, title: str, legend: bool = True) -> tuple[Figure, list[Axes]]:
+    """A figure on the Agg canvas with ``panels`` side-by-side axes and room for a shared legend."""
+    width = PANEL_SIZE[0] * panels + (LEGEND_WIDTH if legend else 0.0)
+    figure = Figure(figsize=(width, PANEL_SIZE[1]), dpi=DPI, layout="constrained")
+    FigureCanvasAgg(figure)
+    axes = list(np.atleast_1d(figure.subplots(1, panels, squeeze=False)[0]))
+    figure.suptitle(title)
+    for ax in axes:
+        ax.grid(True, alpha=0.3)
+    return figure, axes
+
+
+def plot_band(ax: Axes, x: Sequence[float], estimates: Sequence[Estimate], *, colour: Colour, label: str,
+              style: str = "-") -> None:
+    """The mean as a line with markers and, where it exists (2+ seeds), its 95% interval as a band."""
+    mean = np.array([e.mean for e in estimates], dtype=float)
+    low = np.array([e.low for e in estimates], dtype=float)
+    high = np.array([e.high for e in estimates], dtype=float)
+    ax.plot(x, mean, style, color=colour, label=label, marker="o", markersize=3)
+    if np.isfinite(low).any():
+        ax.fill_between(x, low, high, color=colour, alpha=BAND_ALPHA, linewidth=0)
+
+
+def shared_legend(figure: Figure, *, title: str = "activation") -> None:
+    """One legend for the whole figure, right of the panels, with each label once."""
+    labels: dict[str, Any] = {}
+    for ax in figure.axes:
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            labels.setdefault(label, handle)
+    if labels:
+        figure.legend(list(labels.values()), list(labels), loc="outside right upper", title=title,
+                      fontsize="small", title_fontsize="small")
+
+
+def message_panel(ax: Axes, text: str) -> None:
+    """Mark an empty panel (no runs with the data it needs) instead of leaving it blank."""
+    ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes, color="0.4")
