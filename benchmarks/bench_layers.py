@@ -1,7 +1,8 @@
 """Training-step cost of each relulab layer against Keras' native relu, side by side in one run.
 
 One step = forward and backward of ``Dense(1024 -> 1024)`` followed by the activation, a mean-square
-loss and an SGD update, compiled with ``tf.function`` (what ``fit`` runs). The variants are timed in
+loss and an SGD update, run by Keras' own ``fit`` with its default compilation (XLA on TensorFlow's
+CPU; ``--jit off`` for plain ``tf.function`` graphs). The variants are timed in
 interleaved rounds (A B C ... A B C ...) so that drift on a shared machine hits all of them alike; the
 ratio to the baseline is taken within each round and the median over rounds is printed.
 
@@ -25,7 +26,6 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-tf.get_logger().setLevel("ERROR")  # one tf.function per variant is intended, not a retracing problem
 
 import relulab  # noqa: E402,F401
 from relulab import layers  # noqa: E402
@@ -54,30 +54,25 @@ def variants() -> dict[str, callable]:
     }
 
 
-def make_step(build, batch: int):
+def make_fit(build, batch: int, steps: int, jit_compile: bool | str):
+    """A zero-argument function that runs ``steps`` training steps through Keras' own ``fit``."""
     inputs = keras.Input((1024,))
     model = keras.Model(inputs, build(inputs))
-    optimizer = keras.optimizers.SGD(1e-3)
-    optimizer.build(model.trainable_variables)
+    model.compile(optimizer=keras.optimizers.SGD(1e-3), loss="mse", jit_compile=jit_compile)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((batch * steps, 1024)).astype("float32")
+    y = rng.standard_normal((batch * steps, 1024)).astype("float32")
 
-    @tf.function(jit_compile=False)
-    def step(x):
-        with tf.GradientTape() as tape:
-            loss = tf.reduce_mean(tf.square(model(x, training=True)))
-        grads = tape.gradient(loss, model.trainable_variables)
-        optimizer.apply(grads, model.trainable_variables)
-        return loss
+    def run() -> None:
+        model.fit(x, y, batch_size=batch, epochs=1, shuffle=False, verbose=0)
 
-    x = tf.constant(np.random.default_rng(0).standard_normal((batch, 1024)).astype("float32"))
-    step(x).numpy()  # trace and warm up
-    return step, x
+    run()  # trace, compile and warm up
+    return run, model
 
 
-def time_steps(step, x, steps: int) -> float:
+def time_call(run, steps: int) -> float:
     start = time.perf_counter()
-    for _ in range(steps):
-        loss = step(x)
-    loss.numpy()
+    run()
     return (time.perf_counter() - start) / steps
 
 
@@ -86,18 +81,23 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=128, help="examples per step")
     parser.add_argument("--steps", type=int, default=50, help="steps per timing")
     parser.add_argument("--rounds", type=int, default=7, help="interleaved rounds")
+    parser.add_argument("--jit", choices=["auto", "off"], default="auto",
+                        help="auto: Keras' default (XLA on TensorFlow CPU); off: plain tf.function graphs")
     args = parser.parse_args()
 
-    steps = {name: make_step(build, args.batch) for name, build in variants().items()}
+    jit = "auto" if args.jit == "auto" else False
+    steps = {name: make_fit(build, args.batch, args.steps, jit) for name, build in variants().items()}
+    xla = {bool(model.jit_compile) for _, model in steps.values()}
     baseline = next(iter(steps))
     ratios = {name: [] for name in steps}
     seconds = {name: [] for name in steps}
     for _ in range(args.rounds):
-        this_round = {name: time_steps(step, x, args.steps) for name, (step, x) in steps.items()}
+        this_round = {name: time_call(run, args.steps) for name, (run, _) in steps.items()}
         for name, t in this_round.items():
             seconds[name].append(t)
             ratios[name].append(t / this_round[baseline])
-    print(f"Dense 1024->1024 + activation, batch {args.batch}, {args.steps} steps x {args.rounds} rounds, "
+    print(f"Dense 1024->1024 + activation, Keras fit, batch {args.batch}, {args.steps} steps x {args.rounds} rounds, "
+          f"XLA {'on' if xla == {True} else 'off' if xla == {False} else 'mixed'}, "
           f"TensorFlow {tf.__version__}, Keras {keras.__version__}, {os.cpu_count()} CPUs")
     print(f"{'variant':42s} {'ms/step':>8s} {'ratio':>6s} {'min':>6s} {'max':>6s}")
     for name in steps:

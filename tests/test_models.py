@@ -1,0 +1,54 @@
+"""The article's model family: defaults equal example 1, options build what they say, bad arguments fail."""
+
+from __future__ import annotations
+
+import keras
+import pytest
+
+from relulab import layers, models
+
+
+def test_defaults_are_the_articles_example_1():
+    model = models.mlp(784, 10)
+    dense = [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)]
+    assert [d.units for d in dense] == [64, 10]
+    assert isinstance(dense[0].activation, layers.ReLU)
+    assert dense[1].activation is keras.activations.softmax
+    assert isinstance(dense[0].kernel_initializer, keras.initializers.GlorotUniform)
+    assert isinstance(model.optimizer, keras.optimizers.Adam)
+    assert float(model.optimizer.learning_rate) == pytest.approx(1e-3)
+    assert model.count_params() == 784 * 64 + 64 + 64 * 10 + 10
+
+
+def test_depth_batch_norm_dropout_and_initializer():
+    model = models.mlp((8, 8), 3, hidden=16, depth=3, batch_norm=True, dropout=0.2, activation="prelu",
+                       kernel_initializer="he_normal")
+    kinds = [type(layer).__name__ for layer in model.layers]
+    assert kinds.count("Dense") == 4 and kinds.count("BatchNormalization") == 3
+    assert kinds.count("PReLU") == 3 and kinds.count("Dropout") == 3 and kinds[1] == "Flatten"
+    assert isinstance(model.get_layer("dense_2").kernel_initializer, keras.initializers.HeNormal)
+
+
+def test_layers_never_share_an_initializer_instance():
+    model = models.mlp(4, 2, hidden=[5, 5], kernel_initializer=keras.initializers.HeNormal())
+    first, second = model.get_layer("dense_1"), model.get_layer("dense_2")
+    assert first.kernel_initializer is not second.kernel_initializer
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"hidden": 0}, ValueError, r"hidden of mlp must be an integer >= 1\. Received: hidden=0"),
+        ({"hidden": []}, TypeError, r"hidden of mlp must be a width or a non-empty list"),
+        ({"hidden": [8, 8], "depth": 2}, ValueError, r"depth of mlp needs hidden to be one width"),
+        ({"num_classes": 1}, ValueError, r"num_classes of mlp must be >= 2\. Received: num_classes=1"),
+        ({"dropout": 1.0}, ValueError, r"dropout of mlp must be a finite number >= 0 <= 0\.99"),
+        ({"learning_rate": 0}, ValueError, r"learning_rate of mlp must be a finite number > 0"),
+        ({"activation": "relux"}, ValueError, r"Unknown activation 'relux'"),
+        ({"kernel_initializer": "he_nromal"}, ValueError, r"kernel_initializer of mlp must be a Keras initializer"),
+    ],
+)
+def test_bad_arguments(kwargs, error, match):
+    arguments = {"input_shape": 4, "num_classes": 3, **kwargs}
+    with pytest.raises(error, match=match):
+        models.mlp(**arguments)
