@@ -75,7 +75,8 @@ def activation_functions(specs: Sequence[str], *, colours: Mapping[str, Colour] 
     x = np.linspace(*X_RANGE, POINTS).astype("float32")
     x[POINTS // 2] = 0.0
     palette = colours_for(specs, colours)
-    figure, (left, right) = new_figure(2, title="Activation functions and their derivatives")
+    figure, (left, right) = new_figure(2, title="Activation functions and their derivatives",
+                                       entries=len(set(specs)))
     for index, spec in enumerate(dict.fromkeys(specs)):
         y, dy = value_and_derivative(registry.get(spec), x)
         style = dict(color=palette[spec], linestyle=line_style(index, len(specs)))
@@ -84,7 +85,7 @@ def activation_functions(specs: Sequence[str], *, colours: Mapping[str, Colour] 
         right.plot([0.0], [dy[POINTS // 2]], marker="o", color=palette[spec], linestyle="none")
     left.set_title("f(x)")
     left.set_ylabel("activation output f(x) (same units as x)")
-    right.set_title("f'(x) by the backend's autodiff (dot: the value used at x = 0)")
+    right.set_title("f'(x) by autodiff (dot: the value at x = 0)")
     right.set_ylabel("derivative df/dx (dimensionless)")
     for ax in (left, right):
         ax.set_xlabel("pre-activation input x (unitless)")

@@ -24,15 +24,16 @@ CAPTIONS = {
         "that rises while the training loss falls is overfitting."
     ),
     "dead_fraction": (
-        "Fraction of dead hidden units (as the diagnostics measure it: units that never activate on the probed "
-        "examples), averaged over the hidden layers, per epoch: mean and 95% band over seeds. A dead ReLU unit "
-        "passes no gradient, so it rarely comes back."
+        "Fraction of dead hidden units (units whose pre-activation stays on the flat or small-slope side of the "
+        "kink for every probed example), averaged over the hidden layers, per epoch: mean and 95% band over "
+        "seeds. A dead ReLU unit passes no gradient to its weights, so it rarely comes back. Activations without "
+        "a flat side (sigmoid, tanh, ...) have no dead fraction and are not drawn."
     ),
     "gradient_flow": (
-        "Gradient norm of each layer of the deepest network, from the first hidden layer (1) to the softmax "
-        "output (out), after the first and after the last epoch; log scale, geometric mean and 95% band over "
-        "seeds. A line that falls steeply towards layer 1 is the vanishing-gradient problem: the first layers "
-        "barely learn."
+        "Norm of the loss gradient for each layer's kernel in the deepest network, from the first hidden layer "
+        "(1) to the softmax output (out), after the first and after the last epoch; log scale, geometric mean and "
+        "95% band over seeds. A line that falls steeply towards layer 1 is the vanishing-gradient problem: the "
+        "first layers barely learn."
     ),
     "accuracy_vs_depth": (
         "Final test accuracy per activation and architecture (shallow to deep), mean with 95% confidence "

@@ -71,6 +71,13 @@ def architecture_name(hidden: Architecture) -> str:
     return "x".join(map(str, hidden))
 
 
+def architecture_title(hidden: Architecture) -> str:
+    """A short name for titles: ``"64x32"``, or ``"8 x 64"`` for a deep network of equal widths."""
+    if len(hidden) > 2 and len(set(hidden)) == 1:
+        return f"{len(hidden)} x {hidden[0]}"
+    return architecture_name(hidden)
+
+
 def hidden_layer_keys(history: dict[str, list[float]], prefix: str) -> list[str]:
     """History keys ``<prefix>/<layer>`` of the hidden layers (not ``output``), in depth order."""
     keys = [k for k in history if k.startswith(prefix + "/") and not k.endswith("/output")]

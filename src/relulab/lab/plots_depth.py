@@ -32,28 +32,28 @@ def accuracy_vs_depth(results: Sequence[RunResult], *, colours: Mapping[str, Col
 
     Returns:
         The figure (a dot-and-whisker chart of the activations when there is one architecture), or
-        None without results.
+        None when no run has a finite test accuracy.
     """
     groups = data.by_architecture(data.selected(results))
-    if not groups:
+    if not any(math.isfinite(r.test_accuracy) for r in results):
         return None
     names = list(dict.fromkeys(r.spec.activation for r in results))
     palette, labels = colours_for(names, colours), data.legend_labels(results)
     several = len(groups) > 1
     title = ("Final test accuracy against depth" if several else
-             f"Final test accuracy per activation (hidden {data.architecture_name(next(iter(groups)))})")
-    figure, (ax,) = new_figure(1, title=f"{title}: mean and 95% CI over seeds")
+             f"Final test accuracy per activation (hidden {data.architecture_title(next(iter(groups)))})")
+    figure, (ax,) = new_figure(1, title=f"{title}: mean and 95% CI over seeds", entries=len(names))
     archs = list(groups)
     offsets = np.linspace(-DODGE / 2, DODGE / 2, len(names)) if several and len(names) > 1 else np.zeros(len(names))
     for index, activation in enumerate(names):
-        points = [(i, mean_ci([r.test_accuracy for r in groups[a].get(activation, [])])) for i, a in enumerate(archs)]
-        points = [(i, e) for i, e in points if e.n]
+        points = [(i, e) for i, arch in enumerate(archs)
+                  if (e := mean_ci([r.test_accuracy for r in groups[arch].get(activation, [])])).n]
         x = [(i if several else index) + offsets[index] for i, _ in points]
-        ax.errorbar(x, [e.mean for _, e in points], yerr=[_half(e) for _, e in points], color=palette[activation],
-                    label=labels[activation], marker="o", capsize=3, linestyle=line_style(index, len(names))
-                    if several else "none")
+        ax.errorbar(x, [e.mean for _, e in points], yerr=_error_bars([e for _, e in points]),
+                    color=palette[activation], label=labels[activation], marker="o", capsize=3,
+                    linestyle=line_style(index, len(names)) if several else "none")
     if several:
-        ax.set_xticks(range(len(archs)), [f"{data.architecture_name(a)}\n({len(a)})" for a in archs])
+        ax.set_xticks(range(len(archs)), [f"{data.architecture_title(a)}\n(depth {len(a)})" for a in archs])
         ax.set_xlabel("architecture: hidden widths (number of hidden layers), shallow to deep")
     else:
         ax.set_xticks(range(len(names)), [labels[n] for n in names], rotation=30, ha="right")
@@ -63,6 +63,10 @@ def accuracy_vs_depth(results: Sequence[RunResult], *, colours: Mapping[str, Col
     return figure
 
 
-def _half(estimate: Estimate) -> float:
-    """The error bar's half width; 0 where there is no interval (one seed)."""
-    return 0.0 if math.isnan(estimate.half_width) else estimate.half_width
+def _error_bars(estimates: Sequence[Estimate]) -> np.ndarray:
+    """Distances from each mean down and up to its interval, clipped to [0, 1] (an accuracy's range);
+    0 where there is no interval (one seed)."""
+    mean = np.array([e.mean for e in estimates], dtype=float)
+    low = np.clip(np.array([e.low for e in estimates], dtype=float), 0.0, 1.0)
+    high = np.clip(np.array([e.high for e in estimates], dtype=float), 0.0, 1.0)
+    return np.nan_to_num(np.vstack([mean - low, high - mean]), nan=0.0).reshape(2, len(estimates))

@@ -45,9 +45,10 @@ def gradient_flow(results: Sequence[RunResult], *, colours: Mapping[str, Colour]
         colours: activation -> colour, to match other figures.
 
     Returns:
-        The figure, or None when no run recorded gradient norms (trained without diagnostics).
+        The figure, or None when no run recorded a positive gradient norm (none is trained with
+        diagnostics, or every network is dead).
     """
-    runs = [r for r in data.selected(results) if data.hidden_layer_keys(r.history, PREFIX)]
+    runs = [r for r in data.selected(results) if _has_norms(r)]
     if not runs:
         return None
     deepest = list(data.by_architecture(runs))[-1]
@@ -58,18 +59,19 @@ def gradient_flow(results: Sequence[RunResult], *, colours: Mapping[str, Colour]
     names = list(dict.fromkeys(r.spec.activation for r in results))
     palette, labels = colours_for(names, colours), data.legend_labels(results)
     figure, axes = new_figure(len(moments), title=f"Gradient flow in the deepest network (hidden "
-                              f"{data.architecture_name(deepest)}): geometric mean and 95% CI over seeds")
+                              f"{data.architecture_title(deepest)}): geometric mean and 95% CI over seeds",
+                              entries=len(groups))
     positions = np.arange(1, len(keys) + 1)
     for ax, (epoch, when) in zip(axes, moments):
-        for activation, members in groups.items():
-            estimates = [log_mean_ci([_at(r, key, epoch) for r in members]) for key in keys]
+        for activation in (name for name in names if name in groups):
+            estimates = [log_mean_ci([_at(r, key, epoch) for r in groups[activation]]) for key in keys]
             plot_band(ax, positions, estimates, colour=palette[activation], label=labels[activation],
                       style=line_style(names.index(activation), len(names)))
         ax.set_yscale("log")
         ax.set_xticks(positions, [str(i) if k != OUTPUT_KEY else "out" for i, k in enumerate(keys, start=1)])
         ax.set_title(when)
         ax.set_xlabel("layer (1 = first hidden layer, out = softmax output)")
-        ax.set_ylabel("gradient L2 norm (log scale)")
+        ax.set_ylabel("norm of d loss / d kernel (L2, log scale)")
     shared_legend(figure)
     return figure
 
@@ -77,3 +79,9 @@ def gradient_flow(results: Sequence[RunResult], *, colours: Mapping[str, Colour]
 def _at(result: RunResult, key: str, epoch: int) -> float:
     values = result.history.get(key) or []
     return values[epoch] if -len(values) <= epoch < len(values) else math.nan
+
+
+def _has_norms(result: RunResult) -> bool:
+    """Whether a run has a gradient norm that a log axis can show (positive and finite)."""
+    keys = data.hidden_layer_keys(result.history, PREFIX)
+    return any(math.isfinite(v) and v > 0 for key in keys for v in result.history[key])

@@ -20,7 +20,9 @@ from relulab.lab.stats import Estimate
 
 DPI = 110  # dots per inch of the written PNGs: ~1,200 px wide for a two-panel figure
 PANEL_SIZE = (5.0, 3.8)  # inches per panel (width, height)
-LEGEND_WIDTH = 2.4  # inches kept right of the panels for the shared legend
+COLUMNS = 2  # panels per row, so a four-panel figure stays readable on a laptop screen
+MIN_WIDTH = 6.5  # inches: a one-panel figure still fits a two-column legend
+LEGEND_ROW = 0.25  # inches of height per row of the shared legend
 BAND_ALPHA = 0.18  # opacity of a 95% confidence band
 LINE_STYLES = ("-", "--", "-.", ":")  # second cue once colours repeat (more than 20 activations)
 
@@ -57,38 +59,56 @@ def colours_for(names: Iterable[str], colours: Mapping[str, Colour] | None) -> d
     return activation_colours(names)
 
 
-def new_figure(panels: int, *, title: str, legend: bool = True) -> tuple[Figure, list[Axes]]:
-    """A figure on the Agg canvas with ``panels`` side-by-side axes and room for a shared legend."""
-    width = PANEL_SIZE[0] * panels + (LEGEND_WIDTH if legend else 0.0)
-    figure = Figure(figsize=(width, PANEL_SIZE[1]), dpi=DPI, layout="constrained")
+def new_figure(panels: int, *, title: str, entries: int) -> tuple[Figure, list[Axes]]:
+    """A figure on the Agg canvas with ``panels`` axes, at most :data:`COLUMNS` to a row, and room
+    below them for a shared legend of ``entries`` labels (so the legend never covers a title)."""
+    columns = min(panels, COLUMNS)
+    rows = -(-panels // columns)
+    width = max(PANEL_SIZE[0] * columns, MIN_WIDTH)
+    legend_rows = -(-entries // legend_columns(width)) if entries else 0
+    height = PANEL_SIZE[1] * rows + LEGEND_ROW * (legend_rows + 1) + 0.3
+    figure = Figure(figsize=(width, height), dpi=DPI, layout="constrained")
     FigureCanvasAgg(figure)
-    axes = list(np.atleast_1d(figure.subplots(1, panels, squeeze=False)[0]))
+    grid = figure.subplots(rows, columns, squeeze=False).ravel()
+    for extra in grid[panels:]:
+        extra.remove()
+    axes = list(grid[:panels])
     figure.suptitle(title)
     for ax in axes:
         ax.grid(True, alpha=0.3)
     return figure, axes
 
 
+def legend_columns(width: float) -> int:
+    """Legend columns that fit a figure ``width`` inches wide (labels run to ~40 characters)."""
+    return 3 if width >= 9 else 2
+
+
 def plot_band(ax: Axes, x: Sequence[float], estimates: Sequence[Estimate], *, colour: Colour, label: str,
-              style: str = "-") -> None:
-    """The mean as a line with markers and, where it exists (2+ seeds), its 95% interval as a band."""
+              style: str = "-", bounds: tuple[float, float] | None = None) -> None:
+    """The mean as a line with markers and, where it exists (2+ seeds), its 95% interval as a band.
+
+    ``bounds`` clips the band to a metric's possible range (a fraction's interval can reach below 0).
+    """
     mean = np.array([e.mean for e in estimates], dtype=float)
     low = np.array([e.low for e in estimates], dtype=float)
     high = np.array([e.high for e in estimates], dtype=float)
+    if bounds is not None:
+        low, high = np.clip(low, *bounds), np.clip(high, *bounds)
     ax.plot(x, mean, style, color=colour, label=label, marker="o", markersize=3)
     if np.isfinite(low).any():
         ax.fill_between(x, low, high, color=colour, alpha=BAND_ALPHA, linewidth=0)
 
 
 def shared_legend(figure: Figure, *, title: str = "activation") -> None:
-    """One legend for the whole figure, right of the panels, with each label once."""
+    """One legend for the whole figure, below the panels, with each label once."""
     labels: dict[str, Any] = {}
     for ax in figure.axes:
         for handle, label in zip(*ax.get_legend_handles_labels()):
             labels.setdefault(label, handle)
     if labels:
-        figure.legend(list(labels.values()), list(labels), loc="outside right upper", title=title,
-                      fontsize="small", title_fontsize="small")
+        figure.legend(list(labels.values()), list(labels), loc="outside lower center", title=title,
+                      ncols=legend_columns(figure.get_figwidth()), fontsize="small", title_fontsize="small")
 
 
 def message_panel(ax: Axes, text: str) -> None:
