@@ -169,7 +169,8 @@ def celu(x: Any, alpha: float = defaults.CELU_ALPHA) -> Any:
     Reference:
         Barron 2017, "Continuously Differentiable Exponential Linear Units".
     """
-    negative = alpha * ops.expm1(ops.minimum(x, 0.0) / alpha)
+    # where, not minimum: JAX's minimum splits the gradient of a tie (x = 0) in half.
+    negative = alpha * ops.expm1(ops.where(x > 0, 0.0, x) / alpha)
     return ops.where(x > 0, x, negative)
 
 

@@ -32,8 +32,9 @@ class SELU(ActivationLayer):
     """Scaled ELU: ``scale * x`` for ``x > 0``, ``scale * alpha * (exp(x) - 1)`` otherwise, with
     alpha = 1.6732632423543772 and scale = 1.0507009873554805.
 
-    Gradient: ``scale`` for ``x > 0``, ``scale * alpha * exp(x)`` otherwise (``scale`` at 0, Keras'
-    convention). Use with ``lecun_normal`` initialisation.
+    Gradient: ``scale`` for ``x > 0``, ``scale * alpha * exp(x)`` for ``x < 0``; it jumps at 0, where
+    Keras' function gives ``scale`` on TensorFlow and ``scale * alpha`` on JAX and PyTorch. Use with
+    ``lecun_normal`` initialisation.
 
     Reference: Klambauer, Unterthiner, Mayr & Hochreiter 2017, "Self-Normalizing Neural Networks".
     """
