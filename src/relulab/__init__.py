@@ -16,12 +16,14 @@ _SUBMODULES = (
     "activations", "callbacks", "data", "diagnostics", "initializers", "lab", "layers", "models",
     "remedies", "training",
 )
-__all__ = ["__version__", *_SUBMODULES]
+__all__ = ["__version__", "diagnose", *_SUBMODULES]
 
 
 def __getattr__(name: str) -> Any:
     if name in _SUBMODULES:
         return importlib.import_module(f"relulab.{name}")
+    if name == "diagnose":  # relulab.diagnose(model, x, y=None): the one-call check
+        return importlib.import_module("relulab.diagnostics").diagnose
     raise AttributeError(f"module 'relulab' has no attribute {name!r}")
 
 
@@ -38,6 +40,7 @@ def _register_keras_objects() -> None:
 
             tf.config.list_physical_devices()
     importlib.import_module("relulab.layers")
+    importlib.import_module("relulab.initializers")
 
 
 _register_keras_objects()

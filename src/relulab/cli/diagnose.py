@@ -1,3 +1,110 @@
-"""``relulab compare``: placeholder until the lab lands."""
-def register(subparsers):
-    pass
+"""``relulab diagnose``: dead units, saturation and gradient flow of a saved Keras model, with advice."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+EXAMPLE = "relulab diagnose runs/digits-relu-seed0/model.keras --dataset digits --probe-size 512"
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 1, got {text}")
+    return value
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    from relulab.cli import HelpFormatter
+    from relulab.diagnostics import DEFAULT_PROBE_SIZE
+    from relulab.diagnostics.activity import DEFAULT_BATCH_SIZE
+
+    parser = subparsers.add_parser(
+        "diagnose", help="are the units of a saved model dead, are its gradients vanishing?",
+        formatter_class=HelpFormatter, description=f"{__doc__.strip()}\n\nexample:\n  {EXAMPLE}",
+    )
+    parser.add_argument("model", type=Path, help="a saved Keras model (.keras), loaded in Keras' safe mode")
+    parser.add_argument("--dataset", help="built-in dataset (relulab list datasets) or a .npz/.csv file")
+    parser.add_argument("--data-path", help="local copy of a built-in dataset; alone, a .npz/.csv file")
+    parser.add_argument("--split", choices=["train", "test"], default="train", help="which part probes the model")
+    parser.add_argument("--scaling", choices=["unit", "standard"], default="unit",
+                        help="input scaling, as the model was trained with")
+    parser.add_argument("--probe-size", type=_positive_int, default=DEFAULT_PROBE_SIZE,
+                        help="examples probed, spread evenly over the split")
+    parser.add_argument("--layer", action="append", dest="layers", metavar="NAME",
+                        help="measure only this layer (repeat for several); default all")
+    parser.add_argument("--loss", help="Keras loss for gradient norms; default the model's compiled loss")
+    parser.add_argument("--batch-size", type=_positive_int, default=DEFAULT_BATCH_SIZE,
+                        help="examples per forward pass (lower it for large convolutional models)")
+    parser.add_argument("--json", action="store_true", help="print machine-readable JSON instead of the table")
+    parser.set_defaults(run=run)
+
+
+def load_model(path: Path) -> Any:
+    """``path`` loaded with ``keras.saving.load_model(path, safe_mode=True)``; a UserError if it cannot be."""
+    import keras
+
+    import relulab.initializers  # noqa: F401  (registers RAI for models that use it)
+    from relulab.errors import UserError
+
+    if not path.is_file():
+        raise UserError(f"{path}: no such file; give a saved Keras model (.keras)")
+    try:
+        model = keras.saving.load_model(path, safe_mode=True)
+    except Exception as error:  # an untrusted file can fail in many ways; all are the user's to fix
+        reason = " ".join(str(error).split()) or type(error).__name__
+        raise UserError(f"{path} is not a Keras model that loads in safe mode: {reason[:300]}") from error
+    if not isinstance(model, keras.Model):
+        raise UserError(f"{path} holds a {type(model).__name__}, not a Keras model")
+    return model
+
+
+def probe_data(args: argparse.Namespace, input_shape: tuple | None) -> tuple[Any, Any, str]:
+    """``(x, y, description)``: ``--probe-size`` examples spread over the chosen split, shaped for the model."""
+    import numpy as np
+
+    from relulab import data
+    from relulab.diagnostics.probe import subset
+    from relulab.errors import UserError
+
+    if args.dataset is None and args.data_path is None:
+        raise UserError("give the probe data with --dataset NAME (or a .npz/.csv file) or --data-path FILE")
+    source = args.dataset if args.dataset is not None else args.data_path
+    data_path = args.data_path if args.dataset is not None else None
+    flatten = input_shape is None or len(input_shape) == 1
+    dataset = data.load(source, data_path=data_path, scaling=args.scaling, flatten=flatten)
+    x, y = (dataset.x_train, dataset.y_train) if args.split == "train" else (dataset.x_test, dataset.y_test)
+    x, y = subset(x, y, args.probe_size)
+    known = input_shape is not None and all(d is not None for d in input_shape)
+    if known and x.shape[1:] != tuple(input_shape) and math.prod(x.shape[1:]) == math.prod(input_shape):
+        x = x.reshape((len(x), *input_shape))  # (28, 28) images for a (28, 28, 1) input, and the like
+    return np.ascontiguousarray(x), y, f"{source} ({args.split}, {len(x)} examples)"
+
+
+def run(args: argparse.Namespace) -> int:
+    from relulab.diagnostics import diagnose
+    from relulab.diagnostics.probe import input_spec
+    from relulab.errors import user_input
+
+    model = load_model(args.model)
+    with user_input(str(args.model)):
+        spec = input_spec(model, owner="relulab diagnose")
+    x, y, described = probe_data(args, None if spec is None else spec[0])
+    loss = args.loss or getattr(model, "loss", None)
+    with user_input(f"diagnosing {args.model} on {described}"):
+        report = diagnose(model, x, y if loss is not None else None, layers=args.layers, loss=loss,
+                          batch_size=args.batch_size)
+    note = None if loss is not None else "gradients not measured: the model has no compiled loss (pass --loss)"
+    if args.json:
+        print(json.dumps({"model_path": str(args.model), "probe": described, "note": note, **report.to_dict()},
+                         indent=2))
+    else:
+        print(f"{args.model} on {described}")
+        print(report.to_text())
+        if note:
+            print(note)
+    return 0

@@ -1,0 +1,36 @@
+"""Keras callbacks that watch units die and gradients vanish during ``fit``.
+
+    >>> from relulab.callbacks import DeadUnitMonitor, GradientFlowMonitor
+    >>> model.fit(x, y, epochs=5, callbacks=[
+    ...     DeadUnitMonitor(x_val), GradientFlowMonitor((x_val, y_val)), keras.callbacks.CSVLogger("h.csv")])
+    >>> history.history["dead_fraction/dense_1"], history.history["grad_ratio"]
+
+Keys (stable, one per layer and epoch): ``dead_fraction/<layer>``, ``sparsity/<layer>``,
+``saturation/<layer>`` (sigmoid/tanh-like layers), ``grad_norm/<layer>`` and ``grad_ratio``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+
+from relulab.callbacks.dead_units import DeadUnitMonitor, DeadUnitWarning
+from relulab.callbacks.gradient_flow import GradientFlowMonitor
+from relulab.diagnostics.probe import DEFAULT_PROBE_SIZE, subset
+
+__all__ = ["DEFAULT_PROBE_SIZE", "DeadUnitMonitor", "DeadUnitWarning", "GradientFlowMonitor", "default_monitors"]
+
+
+def default_monitors(x: Any, y: Any = None, *, probe_size: int = DEFAULT_PROBE_SIZE) -> list[keras.callbacks.Callback]:
+    """Both monitors on one shared probe: ``probe_size`` examples spread evenly over ``(x, y)``.
+
+    Without ``y`` only the :class:`DeadUnitMonitor` is returned.
+    """
+    import numpy as np
+
+    x_probe, y_probe = subset(np.asarray(x), None if y is None else np.asarray(y), probe_size)
+    monitors: list[keras.callbacks.Callback] = [DeadUnitMonitor(x_probe, probe_size=probe_size)]
+    if y_probe is not None:
+        monitors.append(GradientFlowMonitor((x_probe, y_probe), probe_size=probe_size))
+    return monitors

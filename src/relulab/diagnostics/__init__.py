@@ -1,0 +1,30 @@
+"""Diagnostics: are my units dying, saturating, are my gradients vanishing, and what to do about it.
+
+    >>> from relulab.diagnostics import diagnose
+    >>> report = diagnose(model, x_probe, y_probe)
+    >>> print(report)
+
+``diagnose`` measures one model on one probe set; ``relulab.callbacks`` measures during ``fit``. Both
+use the same pieces: :mod:`~relulab.diagnostics.sites` (where the activations are),
+:mod:`~relulab.diagnostics.regimes` (the definitions), :mod:`~relulab.diagnostics.recording` (seeing
+pre-activations), :mod:`~relulab.diagnostics.activity` and :mod:`~relulab.diagnostics.gradients`
+(the measurements) and :mod:`~relulab.diagnostics.advice` (the remedies).
+"""
+
+from __future__ import annotations
+
+from relulab.diagnostics.activity import LayerActivity, measure_activity
+from relulab.diagnostics.advice import Advice
+from relulab.diagnostics.classify import Activation, classify
+from relulab.diagnostics.diagnosis import diagnose
+from relulab.diagnostics.gradients import gradient_norms, gradient_ratio
+from relulab.diagnostics.probe import DEFAULT_PROBE_SIZE, check_probe
+from relulab.diagnostics.regimes import SATURATION_TOLERANCE
+from relulab.diagnostics.report import LayerRow, Report
+from relulab.diagnostics.sites import Site, find_sites
+
+__all__ = [
+    "DEFAULT_PROBE_SIZE", "SATURATION_TOLERANCE", "Activation", "Advice", "LayerActivity", "LayerRow", "Report",
+    "Site", "check_probe", "classify", "diagnose", "find_sites", "gradient_norms", "gradient_ratio",
+    "measure_activity",
+]

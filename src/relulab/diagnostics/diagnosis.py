@@ -1,0 +1,121 @@
+"""``diagnose(model, x, y=None)``: are the units of a model dying or saturating, do its gradients vanish?"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import keras
+
+from relulab import _validate
+from relulab.diagnostics.activity import DEFAULT_BATCH_SIZE, LayerActivity, measure_activity
+from relulab.diagnostics.advice import LayerFacts, advise
+from relulab.diagnostics.gradients import gradient_norms, gradient_ratio, resolve_loss
+from relulab.diagnostics.probe import check_probe
+from relulab.diagnostics.report import LayerRow, Report
+from relulab.diagnostics.sites import Site, find_sites, kernel_layers, kernel_of, unmeasured
+
+
+def select_sites(model: keras.Model, layers: Sequence[str] | None = None, *, owner: str = "diagnose") -> list[Site]:
+    """The measurable sites of ``model``, or only those named in ``layers``.
+
+    Raises:
+        ValueError: the model has no activation relulab can measure, or ``layers`` names a layer that
+            is not one of its measurable sites (the message lists them).
+    """
+    sites = find_sites(model)
+    if not sites:
+        others = unmeasured(model)
+        found = f"; layers with other activations: {', '.join(others)}" if others else ""
+        raise ValueError(
+            f"model {model.name!r} has no activation that relulab can measure (a rectifier, smooth or "
+            f"saturating activation from relulab.activations.available(), as a layer or as "
+            f"Dense(activation=...)){found}."
+        )
+    if layers is None:
+        return sites
+    if isinstance(layers, str):
+        layers = [layers]
+    names = [site.name for site in sites]
+    unknown = [name for name in layers if name not in names]
+    if unknown or not layers:
+        raise ValueError(
+            f"layers of {owner} must name measurable layers of the model: {', '.join(names)}. "
+            f"Received: layers={list(layers)!r}"
+        )
+    return [site for site in sites if site.name in layers]
+
+
+def he_initialised(layer: keras.layers.Layer | None) -> bool | None:
+    """Whether ``layer``'s kernel initializer is He-scaled (variance 2 / fan_in) or RAI; None if unknown."""
+    from relulab.initializers import RAI
+
+    initializer = getattr(layer, "kernel_initializer", None)
+    if initializer is None:
+        return None
+    if isinstance(initializer, RAI):
+        return True
+    return (isinstance(initializer, keras.initializers.VarianceScaling)
+            and initializer.scale == 2.0 and initializer.mode == "fan_in")
+
+
+def _row(site: Site, activity: LayerActivity, kernel_name: str | None, norms: dict[str, float] | None) -> LayerRow:
+    return LayerRow(
+        name=site.name, activation=site.activation.spec, kind=site.activation.kind, units=activity.units,
+        dead_fraction=activity.dead_fraction, sparsity=activity.sparsity, saturation=activity.saturation,
+        grad_norm=None if norms is None or kernel_name is None else norms.get(kernel_name),
+        kernel_layer=kernel_name, dead_units=activity.dead_units,
+    )
+
+
+def diagnose(
+    model: keras.Model,
+    x: Any,
+    y: Any = None,
+    *,
+    layers: Sequence[str] | None = None,
+    loss: Any = None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+) -> Report:
+    """Measure dead units, sparsity, saturation and (with ``y``) gradient flow of ``model`` on ``x``.
+
+    Works on any Keras model with one input (Sequential, functional, nested, subclassed) whose
+    activations are separate layers or ``Dense/Conv(activation=...)``. See
+    :mod:`relulab.diagnostics.regimes` for the definitions and :mod:`relulab.diagnostics.advice` for
+    the thresholds behind the advice.
+
+    Example:
+        >>> report = diagnose(model, x_test[:1000], y_test[:1000])
+        >>> report.row("dense_1").dead_fraction, report.grad_ratio
+        >>> print(report)                       # the table; report.to_dict() for programs
+
+    Args:
+        model: the Keras model. x: probe inputs, shape ``(n, *input_shape)``, finite.
+        y: targets for ``x``; with them, gradient norms and their ratio are measured.
+        layers: measure only these layers (names as in the report); default all.
+        loss: the loss to differentiate; default the model's compiled loss.
+        batch_size: examples per forward pass, default 1024.
+
+    Raises:
+        TypeError / ValueError: a bad argument (see :func:`relulab.diagnostics.probe.check_probe`), a
+            model without measurable activations, an unknown layer name, no loss for gradients.
+    """
+    x, y = check_probe(model, x, y)
+    batch_size = _validate.positive_int(batch_size, name="batch_size", owner="diagnose")
+    sites = select_sites(model, layers)
+    loss_fn = resolve_loss(model, loss) if y is not None else None
+    activity = measure_activity(model, x, sites, batch_size=batch_size)
+    norms = None if y is None else gradient_norms(model, x, y, loss_fn, batch_size=batch_size)
+    kernel_names = {id(layer): name for name, layer in kernel_layers(model)}
+    rows, facts = [], []
+    for site in sites:
+        if site.name not in activity:
+            continue  # a layer the forward pass never reached
+        kernel, norms_between = kernel_of(site)
+        row = _row(site, activity[site.name], kernel_names.get(id(kernel)), norms)
+        rows.append(row)
+        facts.append(LayerFacts(row.name, row.units, row.dead_fraction, row.saturation,
+                                site.activation.zero_slope, he_initialised(kernel), bool(norms_between)))
+    ratio = None if norms is None else gradient_ratio(norms)
+    return Report(model.name, len(x), tuple(rows), norms, ratio, tuple(advise(facts, ratio, norms)),
+                  tuple(unmeasured(model)))

@@ -1,0 +1,63 @@
+"""Pure ``keras.ops`` functions that say, per unit, whether a batch ever left the flat or saturated regime.
+
+Definitions (a *unit* is one position of the last axis, i.e. a channel: for a convolution it is
+counted over every example and every spatial position):
+
+- **Dead** (rectifiers): the pre-activation ``z`` lies on the flat or small-slope side of the kink,
+  ``z <= threshold`` (0 for ReLU, leaky ReLU, PReLU, RReLU) or, for capped rectifiers, ``z >= max_value``
+  (6 for ReLU6), for every example. Such a unit passes no gradient (ReLU) or only the small slope
+  (leaky variants) to its weights: Lu et al. 2019, "Dying ReLU and Initialization".
+- **Sparsity**: the fraction of exact zeros among the outputs of the layer. Glorot, Bordes & Bengio
+  2011 ("Deep Sparse Rectifier Neural Networks") report about 83% on MNIST rectifier networks.
+- **Saturated** (sigmoid, tanh, hard sigmoid, softsign): the output is within
+  :data:`SATURATION_TOLERANCE` of the output range (1% of it: ``y < 0.01`` or ``y > 0.99`` for the
+  sigmoid, ``|y| > 0.98`` for tanh) of one of its asymptotes, for every example. There the derivative
+  is below about 4% of its peak (Glorot & Bengio 2010, "Understanding the difficulty of training deep
+  feedforward neural networks").
+
+Each function reduces one batch; callers OR the per-unit flags over batches.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from keras import ops
+
+from relulab.diagnostics.classify import Activation
+
+SATURATION_TOLERANCE = 0.01  # distance to an asymptote, as a fraction of the output range
+
+
+def _unit_axes(x: Any) -> tuple[int, ...]:
+    return tuple(range(len(x.shape) - 1))
+
+
+def flat(pre: Any, activation: Activation) -> Any:
+    """Boolean tensor: where ``pre`` lies in the flat (or small-slope) regime of a rectifier."""
+    below = pre <= activation.threshold
+    if activation.max_value is None:
+        return below
+    return ops.logical_or(below, pre >= activation.max_value)
+
+
+def units_active(pre: Any, activation: Activation) -> Any:
+    """Boolean per unit: True where some example (or position) has ``pre`` outside the flat regime."""
+    return ops.any(ops.logical_not(flat(pre, activation)), axis=_unit_axes(pre))
+
+
+def saturated(out: Any, activation: Activation) -> Any:
+    """Boolean tensor: where ``out`` is within the tolerance of an asymptote of a saturating activation."""
+    lower, upper = activation.asymptotes
+    tolerance = SATURATION_TOLERANCE * (upper - lower)
+    return ops.logical_or(out <= lower + tolerance, out >= upper - tolerance)
+
+
+def units_unsaturated(out: Any, activation: Activation) -> Any:
+    """Boolean per unit: True where some example (or position) has ``out`` away from every asymptote."""
+    return ops.any(ops.logical_not(saturated(out, activation)), axis=_unit_axes(out))
+
+
+def zero_fraction(out: Any) -> Any:
+    """Scalar: the fraction of exact zeros among all elements of ``out``."""
+    return ops.mean(ops.cast(ops.equal(out, 0), "float32"))

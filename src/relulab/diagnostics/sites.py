@@ -1,0 +1,143 @@
+"""Where a model applies activations (its *sites*) and which layers carry kernels.
+
+A site is one layer that applies an activation relulab can classify: either an activation layer
+(Keras' ``ReLU``/``LeakyReLU``/``PReLU``/``ELU``/``Activation`` or any relulab layer), whose input is
+the pre-activation, or a layer with a kernel and an ``activation`` (``Dense``, ``Conv2D``, ...), whose
+linear output is the pre-activation. Models are walked in ``model.layers`` order, recursing into nested
+models; a layer reached twice (a shared sub-model) is one site. Composite layers that are not models
+are opaque: only their own ``activation`` attribute counts. Recurrent layers are skipped (their
+activation runs once per time step).
+
+Names: a site is named after its layer (``dense_1``); when two layers in different sub-models share
+a name, both are named by their path (``encoder/dense``), so every log key is unique.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter
+from collections.abc import Iterator
+
+import keras
+
+from relulab.diagnostics.classify import Activation, classify, is_activation_layer
+
+# Layers that keep each unit's value on its own channel, between a kernel and its activation.
+PASS_THROUGH = (keras.layers.BatchNormalization, keras.layers.Dropout, keras.layers.GaussianNoise,
+                keras.layers.GaussianDropout, keras.layers.ActivityRegularization, keras.layers.Identity)
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Site:
+    """One activation-bearing layer of a model."""
+
+    name: str
+    layer: keras.layers.Layer
+    activation: Activation
+    inline: bool  # True: ``layer.activation`` (Dense(activation=...)); False: the layer is the activation
+
+
+def walk(model: keras.Model, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], keras.layers.Layer]]:
+    """Every layer of ``model`` as ``(path, layer)``, depth first, nested models expanded in place."""
+    seen: set[int] = set()
+    for layer in model.layers:
+        if id(layer) in seen:
+            continue
+        seen.add(id(layer))
+        if isinstance(layer, keras.Model):
+            yield from walk(layer, (*path, layer.name))
+        else:
+            yield (*path, layer.name), layer
+
+
+def _has_kernel(layer: keras.layers.Layer) -> bool:
+    return isinstance(getattr(layer, "kernel", None), keras.Variable)
+
+
+def layer_names(model: keras.Model) -> dict[int, str]:
+    """``{id(layer): name}`` for every layer: its own name, or its path where another layer shares it."""
+    found = list(walk(model))
+    counts = Counter(layer.name for _, layer in found)
+    return {id(layer): layer.name if counts[layer.name] == 1 else "/".join(path) for path, layer in found}
+
+
+def _site_activation(layer: keras.layers.Layer) -> tuple[Activation | None, bool]:
+    if is_activation_layer(layer):
+        return classify(layer), False
+    if _has_kernel(layer) and callable(getattr(layer, "activation", None)) \
+            and not isinstance(layer, keras.layers.RNN):
+        return classify(layer.activation), True
+    return None, False
+
+
+def find_sites(model: keras.Model) -> list[Site]:
+    """The activation sites of ``model`` that relulab can measure, in layer order."""
+    names = layer_names(model)
+    sites = []
+    for _, layer in walk(model):
+        activation, inline = _site_activation(layer)
+        if activation is not None:
+            sites.append(Site(names[id(layer)], layer, activation, inline))
+    return sites
+
+
+def unmeasured(model: keras.Model) -> list[str]:
+    """Names of the layers that apply an activation relulab cannot measure (softmax, a custom function)."""
+    names = []
+    for _, layer in walk(model):
+        activation, _ = _site_activation(layer)
+        if activation is None and (is_activation_layer(layer) or _has_kernel(layer)):
+            function = getattr(layer, "activation", layer)  # Softmax() has none: its class names it
+            label = getattr(function, "__name__", type(function).__name__)
+            if label != "linear":
+                names.append(f"{layer.name} ({label})")
+    return names
+
+
+def kernel_layers(model: keras.Model) -> list[tuple[str, keras.layers.Layer]]:
+    """``(name, layer)`` for every layer with a trainable kernel, in layer order (names as for sites)."""
+    names = layer_names(model)
+    return [(names[id(layer)], layer) for _, layer in walk(model) if _has_kernel(layer) and layer.kernel.trainable]
+
+
+def _single_parent(layer: keras.layers.Layer) -> keras.layers.Layer | None:
+    """The one layer that feeds ``layer`` in every call recorded in its graph nodes, if there is one.
+
+    A loaded Sequential model records several (identical) nodes per layer, one per time it was built.
+    """
+    parents = set()
+    for node in getattr(layer, "_inbound_nodes", None) or []:
+        found = node.parent_nodes
+        if len(found) != 1:
+            return None
+        parents.add(found[0].operation)
+    return parents.pop() if len(parents) == 1 else None
+
+
+def kernel_of(site: Site) -> tuple[keras.layers.Layer | None, list[keras.layers.BatchNormalization]]:
+    """The layer whose kernel computes ``site``'s pre-activation, and any batch normalisation in between."""
+    if site.inline:
+        return site.layer, []
+    layer, between = producer(site.layer)
+    return layer, [b for b in between if isinstance(b, keras.layers.BatchNormalization)]
+
+
+def producer(layer: keras.layers.Layer) -> tuple[keras.layers.Layer | None, list[keras.layers.Layer]]:
+    """The layer whose kernel computes ``layer``'s input, and the pass-through layers in between.
+
+    Follows the functional graph back from ``layer`` through :data:`PASS_THROUGH` layers (batch
+    normalisation, dropout). Returns ``(None, [])`` when the input does not come from one kernel layer
+    of the same model (a model input, a merge, a nested model's boundary).
+    """
+    between: list[keras.layers.Layer] = []
+    current = layer
+    while True:
+        parent = _single_parent(current)
+        if parent is None:
+            return None, []
+        if _has_kernel(parent):
+            return parent, between
+        if not isinstance(parent, PASS_THROUGH):
+            return None, []
+        between.append(parent)
+        current = parent

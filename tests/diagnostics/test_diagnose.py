@@ -1,0 +1,131 @@
+"""``diagnose``: the numbers against NumPy, the advice each measurement triggers, the report's two
+renderings, and every bad input as one clear error."""
+
+from __future__ import annotations
+
+import json
+
+import keras
+import numpy as np
+import pytest
+
+from relulab.diagnostics import diagnose
+
+X = np.random.default_rng(0).uniform(-1, 1, (64, 5)).astype("float32")
+Y = np.arange(64) % 2
+
+
+def mlp(activation="relu", *, bias=None, width=4, compile=True) -> keras.Model:
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((5,)), keras.layers.Dense(width, activation=activation, name="h"),
+                              keras.layers.Dense(2, activation="softmax", name="out")], name="mlp")
+    if bias is not None:
+        model.get_layer("h").bias.assign(np.asarray(bias, "float32"))
+    if compile:
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    return model
+
+
+def numpy_gradient_norms(model):
+    (w1, b1), (w2, b2) = model.get_layer("h").get_weights(), model.get_layer("out").get_weights()
+    pre = X @ w1 + b1
+    hidden = np.maximum(pre, 0)
+    logits = hidden @ w2 + b2
+    p = np.exp(logits - logits.max(1, keepdims=True))
+    p /= p.sum(1, keepdims=True)
+    delta = (p - np.eye(2)[Y]) / len(X)
+    return np.linalg.norm(X.T @ ((delta @ w2.T) * (pre > 0))), np.linalg.norm(hidden.T @ delta)
+
+
+def test_sparsity_and_gradients_match_numpy():
+    model = mlp(bias=[0.0, -1000.0, 0.2, 0.0])
+    report = diagnose(model, X, Y)
+    row = report.row("h")
+    pre = X @ model.get_layer("h").get_weights()[0] + model.get_layer("h").get_weights()[1]
+    assert row.sparsity == pytest.approx(np.mean(pre <= 0))
+    assert (row.dead_units, row.units, row.kernel_layer) == ((1,), 4, "h")
+    first, last = numpy_gradient_norms(model)
+    assert report.grad_norms == pytest.approx({"h": first, "out": last}, rel=1e-4)
+    assert row.grad_norm == report.grad_norms["h"] and report.grad_ratio == pytest.approx(first / last, rel=1e-4)
+
+
+def test_saturated_units_are_those_pinned_to_an_asymptote():
+    report = diagnose(mlp("sigmoid", bias=[1000.0, 0.0, -1000.0, 0.0]), X)
+    row = report.row("h")
+    assert (row.kind, row.dead_fraction, row.saturation) == ("saturating", None, 0.5)
+    assert [a.code for a in report.advice] == ["leaky_rectifier", "batch_norm"]
+
+
+def test_a_born_dead_narrow_layer_gets_every_rectifier_remedy_and_the_reasons():
+    report = diagnose(mlp(bias=[-1000.0] * 4), X, Y)
+    assert report.row("h").dead_fraction == 1.0
+    assert report.grad_norms == {"h": 0.0, "out": 0.0} and np.isnan(report.grad_ratio)  # nothing reaches either kernel
+    assert [a.code for a in report.advice] == [
+        "he_init", "leaky_rectifier", "lower_learning_rate", "batch_norm", "rai"]
+    rai = report.advice[-1]
+    assert rai.layers == ("h",) and "100% of 4 units are dead" in rai.reasons[0]
+
+
+def test_a_healthy_he_initialised_network_gets_no_advice():
+    model = mlp(width=16)
+    model.get_layer("h").kernel_initializer = keras.initializers.HeNormal()
+    report = diagnose(model, X, Y)
+    assert report.row("h").dead_fraction == 0.0 and report.advice == ()
+    assert "advice: none" in report.to_text()
+
+
+def test_report_renders_as_a_table_and_as_json():
+    report = diagnose(mlp(bias=[-1000.0] * 4), X, Y, layers=["h"])
+    text = str(report)
+    header, rule, row = text.splitlines()[:3]
+    assert header.split() == ["layer", "activation", "kind", "units", "dead", "sparsity", "saturation", "grad", "norm"]
+    assert row.split() == ["h", "relu", "rectifier", "4", "100.0%", "100.0%", "-", "0"]
+    assert "not measured: out (softmax)" in text and "advice 5: RAI initialisation" in text
+    data = json.loads(json.dumps(report.to_dict()))
+    assert data["rows"][0]["dead_units"] == [0, 1, 2, 3] and data["grad_ratio"] is None  # nan
+    assert data["advice"][0]["code"] == "he_init" and data["model"] == "mlp" and data["examples"] == 64
+
+
+def _two_inputs():
+    a, b = keras.Input((2,)), keras.Input((3,))
+    return keras.Model([a, b], keras.layers.Dense(2, activation="relu")(keras.layers.Concatenate()([a, b])))
+
+
+X_NAN = X.copy()
+X_NAN[3, 2] = np.nan
+
+
+@pytest.mark.parametrize("call, error, match", [
+    (lambda: diagnose("model.keras", X), TypeError, "model of diagnose must be a keras.Model. Received: model=str"),
+    (lambda: diagnose(mlp(), X[:, :3]), ValueError,
+     r"x of diagnose must have shape \(n, 5\) to match the model's input. Received: x=an array with shape \(64, 3\)"),
+    (lambda: diagnose(mlp(), X_NAN), ValueError,
+     r"x of diagnose must be finite, but 1 example\(s\) hold NaN or infinity \(the first at index 3\)"),
+    (lambda: diagnose(mlp(), X[:0]), ValueError, "x of diagnose must hold at least one example"),
+    (lambda: diagnose(mlp(), np.full((2, 5), "a")), TypeError, "x of diagnose must be an array of numbers"),
+    (lambda: diagnose(mlp(), X, Y[:10]), ValueError, r"y of diagnose must have one entry per example of x \(64\)"),
+    (lambda: diagnose(mlp(), X, layers=["nope"]), ValueError,
+     r"layers of diagnose must name measurable layers of the model: h. Received: layers=\['nope'\]"),
+    (lambda: diagnose(mlp("linear"), X), ValueError,
+     r"model 'mlp' has no activation that relulab can measure .*; layers with other activations: out \(softmax\)"),
+    (lambda: diagnose(mlp(compile=False), X, Y), ValueError, "loss of diagnose is needed to measure gradients"),
+    (lambda: diagnose(mlp(), X, Y, loss="no_such_loss"), ValueError, "loss of diagnose must be a Keras loss name"),
+    (lambda: diagnose(mlp(), X, batch_size=0), ValueError, "batch_size of diagnose must be an integer >= 1"),
+    (lambda: diagnose(_two_inputs(), X), ValueError, "model of diagnose must have one input. Received: a model with 2"),
+])
+def test_bad_input_is_one_clear_error(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
+
+
+def test_an_uncompiled_model_is_measured_with_an_explicit_loss():
+    report = diagnose(mlp(compile=False), X, Y, loss="sparse_categorical_crossentropy")
+    assert report.grad_norms == pytest.approx(diagnose(mlp(), X, Y).grad_norms)
+
+
+def test_small_batches_give_the_same_numbers_as_one_pass():
+    model = mlp(bias=[0.0, -1000.0, 0.3, -0.2])
+    whole, pieces = diagnose(model, X, Y), diagnose(model, X, Y, batch_size=7)
+    assert pieces.row("h").dead_units == whole.row("h").dead_units == (1,)
+    assert pieces.row("h").sparsity == pytest.approx(whole.row("h").sparsity)
+    assert pieces.grad_norms == pytest.approx(whole.grad_norms, rel=1e-5)
