@@ -18,6 +18,11 @@ X = RNG.uniform(-1, 1, (96, 4)).astype("float32")
 Y = (X[:, 0] > 0).astype("int64")
 DEAD = (0, 2)  # planted: bias -1000
 
+# The batches-seen mode updates counters inside the compiled training step, which JAX's pure jitted
+# step cannot do; on JAX the monitors ask for a probe instead (tested in test_monitors.py).
+SEEN_MODE = pytest.mark.skipif(keras.backend.backend() == "jax", reason="batches-seen mode needs TensorFlow or PyTorch")
+
+
 
 def model(*, learning_rate: float = 0.01, optimizer=None) -> keras.Model:
     keras.utils.set_random_seed(0)
@@ -116,6 +121,7 @@ def test_probe_mode_adds_no_per_step_callback():
     assert "on_train_batch_end" in vars(DeadUnitMonitor(X, batch_frequency=5))
 
 
+@SEEN_MODE
 def test_seen_mode_equals_the_probe_when_weights_do_not_move():
     frozen = model(optimizer=keras.optimizers.SGD(learning_rate=0.0))
     dead, flow = DeadUnitMonitor(), GradientFlowMonitor()
@@ -128,6 +134,7 @@ def test_seen_mode_equals_the_probe_when_weights_do_not_move():
     assert flow.last["h"] == pytest.approx(np.mean(per_batch), rel=1e-4)
 
 
+@SEEN_MODE
 def test_seen_mode_ignores_validation_batches_and_removes_its_hooks():
     keras.utils.set_random_seed(0)
     inputs = keras.Input((1,))
@@ -170,3 +177,11 @@ def test_bad_arguments_are_refused_at_construction(make, error, match):
 def test_a_probe_or_layer_that_does_not_fit_the_model_is_refused_when_training_starts(monitor, match):
     with pytest.raises(ValueError, match=match):
         model().fit(X, Y, epochs=1, verbose=0, callbacks=[monitor])
+
+
+@pytest.mark.skipif(keras.backend.backend() != "jax", reason="the JAX-only refusal of the batches-seen mode")
+def test_on_jax_the_monitor_asks_for_a_probe():
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, activation="relu", name="h")])
+    model.compile(optimizer="sgd", loss="mse")
+    with pytest.raises(ValueError, match=r"probe of DeadUnitMonitor is needed on the JAX backend"):
+        model.fit(np.ones((4, 3)), np.ones((4, 2)), epochs=1, verbose=0, callbacks=[DeadUnitMonitor()])

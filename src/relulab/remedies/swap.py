@@ -65,5 +65,5 @@ def swap_activation(model: keras.Model, spec: str) -> keras.Model:
         if id(old) in replaced and not hasattr(old, "kernel"):
             continue  # a separate activation layer: nothing of its own to keep
         for source, target in zip(_own_weights(old), _own_weights(fresh), strict=True):
-            target.assign(source.value)
+            target.assign(keras.ops.convert_to_numpy(source))  # a copy: JAX may donate the buffer
     return new
