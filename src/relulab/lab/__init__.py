@@ -14,6 +14,7 @@ from relulab.lab.engine import RunResult, SequentialEngine
 from relulab.lab.grid import Grid, RunSpec, epoch_order
 from relulab.lab.presets import PRESETS, preset
 from relulab.lab.runner import Outcome, run_experiment
+from relulab.lab.stacked import StackedEngine
 
-__all__ = ["PRESETS", "Grid", "Outcome", "RunResult", "RunSpec", "SequentialEngine", "epoch_order", "preset",
-           "run_experiment"]
+__all__ = ["PRESETS", "Grid", "Outcome", "RunResult", "RunSpec", "SequentialEngine", "StackedEngine", "epoch_order",
+           "preset", "run_experiment"]

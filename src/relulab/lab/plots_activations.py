@@ -17,49 +17,30 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from relulab import activations as registry
+from relulab import layers
+from relulab.activations.derivative import value_and_derivative
 from relulab.lab.plots_style import Colour, colours_for, line_style, new_figure, shared_legend
 
 X_RANGE = (-4.0, 4.0)  # input range drawn (pre-activation units)
 POINTS = 801  # samples over X_RANGE: step 0.01, with x = 0 exactly
 
 
-def value_and_derivative(function: Callable[[Any], Any], x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``(f(x), f'(x))`` of an elementwise ``function`` through the Keras backend's own autodiff."""
-    import keras
-
-    backend = keras.backend.backend()
-    if backend == "tensorflow":
-        import tensorflow as tf
-
-        tensor = tf.constant(x)
-        with tf.GradientTape() as tape:
-            tape.watch(tensor)
-            y = function(tensor)
-        return np.asarray(y), np.asarray(tape.gradient(y, tensor))
-    if backend == "jax":
-        import jax
-        import jax.numpy as jnp
-
-        y, pullback = jax.vjp(function, jnp.asarray(x))
-        return np.asarray(y), np.asarray(pullback(jnp.ones_like(y))[0])
-    if backend == "torch":
-        import torch
-
-        tensor = torch.tensor(x, requires_grad=True)
-        y = function(tensor)
-        y.backward(torch.ones_like(y))
-        return y.detach().cpu().numpy(), tensor.grad.cpu().numpy()
-    raise NotImplementedError(f"activation_functions cannot differentiate on the {backend!r} backend.")
-
-
 def describe(spec: str) -> str:
     """The legend label of ``spec``: the spec itself, plus the slope drawn for PReLU and RReLU."""
+    if layers.custom_class(spec) is not None:
+        return spec
     entry, params = registry.resolve(spec)
     if entry.name == "prelu":
         return f"{spec} (initial slope {params['alpha']:g})"
     if entry.name == "rrelu":
         return f"{spec} (inference slope {(params['lower'] + params['upper']) / 2:.3g})"
     return spec
+
+
+def _function(spec: str) -> Callable[[Any], Any]:
+    """The pure function of a registry spec, or an instance of a custom ``"module:Class"`` layer."""
+    custom = layers.custom_class(spec)
+    return registry.get(spec) if custom is None else custom()
 
 
 def activation_functions(specs: Sequence[str], *, colours: Mapping[str, Colour] | None = None) -> Figure:
@@ -78,7 +59,7 @@ def activation_functions(specs: Sequence[str], *, colours: Mapping[str, Colour] 
     figure, (left, right) = new_figure(2, title="Activation functions and their derivatives",
                                        entries=len(set(specs)))
     for index, spec in enumerate(dict.fromkeys(specs)):
-        y, dy = value_and_derivative(registry.get(spec), x)
+        y, dy = value_and_derivative(_function(spec), x)
         style = dict(color=palette[spec], linestyle=line_style(index, len(specs)))
         left.plot(x, y, label=describe(spec), **style)
         right.plot(x, dy, label=describe(spec), **style)

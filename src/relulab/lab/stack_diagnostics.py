@@ -1,0 +1,93 @@
+"""Dead units, sparsity, saturation and gradient flow of every run of a stack, in one vectorised pass.
+
+Measured at each epoch's end in inference mode (RReLU at its mean slope) on a fixed probe: at most
+:data:`PROBE_SIZE` training examples spread evenly over the training set (first and last included, no
+randomness), the same probe as ``relulab.callbacks.default_monitors``. Definitions, per run and hidden
+layer ``dense_i`` (a *unit* is one output of the layer):
+
+- ``dead_fraction/dense_i`` (rectifiers: relu, leaky_relu, prelu, rrelu, relu6): the fraction of units
+  whose pre-activation ``z`` is in the flat or small-slope regime for every probe example:
+  ``z <= threshold`` (0, or ReLU's ``threshold``) or, for a capped rectifier, ``z >= max_value``
+  (6 for ReLU6). Smooth (ELU, GELU, ...) and saturating activations have no kink: no dead fraction.
+- ``sparsity/dense_i`` (every activation but ``linear``): the fraction of exact zeros in the outputs.
+- ``saturation/dense_i`` (sigmoid, hard_sigmoid, tanh, softsign): the fraction of units whose output is
+  within :data:`SATURATION_TOLERANCE` of the output range (0.01 for sigmoid, 0.02 for tanh) of one of its
+  asymptotes, on every probe example.
+- A custom layer class (``"package.module:Class"``) is not measured: gradient norms only.
+- ``grad_norm/dense_i``, ``grad_norm/output``: the L2 (Frobenius) norm of the gradient of the mean
+  cross-entropy over the probe with respect to the layer's kernel.
+- ``grad_ratio``: ``grad_norm/dense_1`` divided by ``grad_norm/output``, the first kernel's over the
+  last's (inf or NaN where the last is 0).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+from keras import ops
+
+from relulab.lab.stack_activations import Group
+
+PROBE_SIZE = 1024  # examples of the training set in the probe
+SATURATION_TOLERANCE = 0.01  # distance to an asymptote, as a fraction of the output range
+ASYMPTOTES = {"sigmoid": (0.0, 1.0), "hard_sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0), "softsign": (-1.0, 1.0)}
+
+
+def probe_indices(size: int, probe_size: int = PROBE_SIZE) -> np.ndarray:
+    """``min(size, probe_size)`` indices spread evenly over ``range(size)``, first and last included."""
+    if size <= probe_size:
+        return np.arange(size)
+    return np.unique(np.linspace(0, size - 1, probe_size).round().astype(int))
+
+
+def regimes(group: Group) -> tuple[float, float, float, float]:
+    """``(threshold, max_value, lower, upper)`` of a group: NaN where a regime does not apply
+    (``max_value`` is inf for an uncapped rectifier)."""
+    nan = math.nan
+    if group.entry is None:  # a custom layer: not measured
+        return nan, nan, nan, nan
+    if group.entry.kind == "rectifier":
+        threshold = float(group.params.get("threshold", 0.0) or 0.0)
+        cap = 6.0 if group.entry.name == "relu6" else group.params.get("max_value")
+        return threshold, math.inf if cap is None else float(cap), nan, nan
+    lower, upper = ASYMPTOTES.get(group.entry.name, (nan, nan))
+    return nan, nan, lower, upper
+
+
+def unit_fractions(pre: Any, out: Any, threshold: Any, max_value: Any, lower: Any, upper: Any) -> tuple[Any, Any, Any]:
+    """Per run: the dead fraction, the saturated fraction and the fraction of exact zeros.
+
+    ``pre`` and ``out``: ``(runs, examples, units)``; the regime bounds: ``(runs,)``, NaN where a regime
+    does not apply to a run (its fraction is then 0 and meaningless). ``keras.ops`` only.
+    """
+    bounds = [ops.reshape(ops.cast(b, pre.dtype), (-1, 1, 1)) for b in (threshold, max_value, lower, upper)]
+    threshold, max_value, lower, upper = bounds
+    flat = ops.logical_or(pre <= threshold, pre >= max_value)
+    tolerance = SATURATION_TOLERANCE * (upper - lower)
+    saturated = ops.logical_or(out <= lower + tolerance, out >= upper - tolerance)
+    dead = ops.mean(ops.cast(ops.all(flat, axis=1), "float32"), axis=-1)
+    stuck = ops.mean(ops.cast(ops.all(saturated, axis=1), "float32"), axis=-1)
+    zeros = ops.mean(ops.cast(ops.equal(out, 0), "float32"), axis=(1, 2))
+    return dead, stuck, zeros
+
+
+def history_entries(group: Group, layer: str, dead: float, saturated: float, zeros: float) -> dict[str, float]:
+    """The keys of one hidden layer that apply to a run of ``group`` (none for linear and custom layers)."""
+    if group.entry is None or group.entry.kind == "linear":
+        return {}
+    entries = {f"sparsity/{layer}": zeros}
+    if group.entry.kind == "rectifier":
+        entries[f"dead_fraction/{layer}"] = dead
+    if group.entry.name in ASYMPTOTES:
+        entries[f"saturation/{layer}"] = saturated
+    return entries
+
+
+def gradient_entries(norms: np.ndarray, layers: list[str]) -> dict[str, float]:
+    """``grad_norm/<layer>`` for each kernel and ``grad_ratio`` (first over last) of one run."""
+    entries = {f"grad_norm/{name}": float(value) for name, value in zip(layers, norms)}
+    with np.errstate(divide="ignore", invalid="ignore"):
+        entries["grad_ratio"] = float(np.float64(norms[0]) / np.float64(norms[-1]))
+    return entries
