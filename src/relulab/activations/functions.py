@@ -110,7 +110,9 @@ def prelu(x: Any, alpha: Any = defaults.PRELU_ALPHA) -> Any:
         He, Zhang, Ren & Sun 2015, "Delving Deep into Rectifiers: Surpassing Human-Level Performance on
         ImageNet Classification".
     """
-    return ops.where(x > 0, x, x * alpha)
+    # x * where(...) rather than where(x > 0, x, alpha * x): the same values and gradients, and the
+    # backward pass is one multiply by the kept factor instead of two selects and a sum.
+    return x * ops.where(x > 0, ops.ones_like(x), ops.cast(alpha, x.dtype))
 
 
 def rrelu(
@@ -148,7 +150,7 @@ def rrelu(
     if not training:
         return leaky_relu(x, (lower + upper) / 2.0)
     slope = keras.random.uniform(ops.shape(x), lower, upper, dtype=x.dtype, seed=seed)
-    return ops.where(x > 0, x, x * slope)
+    return x * ops.where(x > 0, ops.ones_like(x), slope)
 
 
 def celu(x: Any, alpha: float = defaults.CELU_ALPHA) -> Any:
