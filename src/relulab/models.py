@@ -106,18 +106,25 @@ def mlp(
     return model
 
 
-def initializer(value: Any) -> keras.initializers.Initializer:
-    """A fresh initializer for ``value`` (a name, config or instance), checked.
+def initializer(value: Any, *, seed: int | None = None) -> keras.initializers.Initializer:
+    """A fresh initializer for ``value`` (a Keras name, ``"rai"``, a config or an instance), checked.
+
+    ``"rai"`` is relulab's randomized asymmetric initializer (:class:`relulab.initializers.RAI`); ``seed``
+    seeds it (Keras names take their seed from ``keras.utils.set_random_seed``).
 
     Raises:
         ValueError: not a known initializer.
     """
     if isinstance(value, keras.initializers.Initializer):
         return value.__class__.from_config(value.get_config())
+    if isinstance(value, str) and value.lower() == "rai":
+        from relulab.initializers import RAI
+
+        return RAI(seed=seed)
     try:
         return keras.initializers.get(value)
     except ValueError:
         raise ValueError(
             f"kernel_initializer of mlp must be a Keras initializer name (glorot_uniform, he_normal, "
-            f"lecun_normal, ...) or an Initializer. Received: kernel_initializer={value!r}"
+            f"lecun_normal, ...), 'rai' or an Initializer. Received: kernel_initializer={value!r}"
         ) from None

@@ -8,14 +8,9 @@ import math
 from pathlib import Path
 from typing import Any
 
+from relulab.cli.train import positive_int
+
 EXAMPLE = "relulab diagnose runs/digits-relu-seed0/model.keras --dataset digits --probe-size 512"
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be an integer >= 1, got {text}")
-    return value
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -33,12 +28,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--split", choices=["train", "test"], default="train", help="which part probes the model")
     parser.add_argument("--scaling", choices=["unit", "standard"], default="unit",
                         help="input scaling, as the model was trained with")
-    parser.add_argument("--probe-size", type=_positive_int, default=DEFAULT_PROBE_SIZE,
+    parser.add_argument("--probe-size", type=positive_int, default=DEFAULT_PROBE_SIZE,
                         help="examples probed, spread evenly over the split")
     parser.add_argument("--layer", action="append", dest="layers", metavar="NAME",
                         help="measure only this layer (repeat for several); default all")
     parser.add_argument("--loss", help="Keras loss for gradient norms; default the model's compiled loss")
-    parser.add_argument("--batch-size", type=_positive_int, default=DEFAULT_BATCH_SIZE,
+    parser.add_argument("--batch-size", type=positive_int, default=DEFAULT_BATCH_SIZE,
                         help="examples per forward pass (lower it for large convolutional models)")
     parser.add_argument("--json", action="store_true", help="print machine-readable JSON instead of the table")
     parser.set_defaults(run=run)

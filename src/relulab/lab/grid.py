@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -55,6 +56,10 @@ class RunSpec:
     @property
     def depth(self) -> int:
         return len(self.hidden)
+
+    def steps(self, train_examples: int) -> int:
+        """Optimisation steps of the whole run on ``train_examples`` (the last batch may be short)."""
+        return self.epochs * math.ceil(train_examples / self.batch_size)
 
     @property
     def label(self) -> str:

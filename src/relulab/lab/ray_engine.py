@@ -15,7 +15,6 @@ store once per cluster.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -29,9 +28,11 @@ DEFAULT_UNIT_SIZE = 16
 def work_units(runs: Sequence[RunSpec], unit_size: int = DEFAULT_UNIT_SIZE) -> list[list[RunSpec]]:
     """Runs grouped by what they can share (architecture, learning rate, epochs, batch size), each
     group cut into chunks of at most ``unit_size``, in the order the runs came."""
+    from relulab.lab.stacked import stack_key
+
     groups: dict[tuple, list[RunSpec]] = {}
     for spec in runs:
-        groups.setdefault((spec.hidden, spec.learning_rate, spec.epochs, spec.batch_size), []).append(spec)
+        groups.setdefault(stack_key(spec), []).append(spec)
     return [group[i:i + unit_size] for group in groups.values() for i in range(0, len(group), unit_size)]
 
 
@@ -86,4 +87,4 @@ class RayEngine:
             unit = pending.pop(ready)
             for result in ray.get(ready):
                 on_result(result)
-            on_progress(sum(s.epochs * math.ceil(len(dataset.x_train) / s.batch_size) for s in unit))
+            on_progress(sum(spec.steps(len(dataset.x_train)) for spec in unit))

@@ -8,7 +8,6 @@ resumes: finished runs are skipped, unfinished ones redone.
 from __future__ import annotations
 
 import dataclasses
-import math
 import shutil
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -17,7 +16,7 @@ from typing import Any
 from relulab.errors import UserError
 from relulab.lab import store as results_store
 from relulab.lab.engine import RunResult, SequentialEngine
-from relulab.lab.grid import Grid, RunSpec
+from relulab.lab.grid import Grid
 
 ENGINES = ("stacked", "sequential", "ray")
 
@@ -68,10 +67,6 @@ def open_or_create(folder: Path, grid: Grid, *, overwrite: bool, command: list[s
     return results_store.create(path, grid, command=command, versions=versions())
 
 
-def steps_per_run(spec: RunSpec, train_examples: int) -> int:
-    return spec.epochs * math.ceil(train_examples / spec.batch_size)
-
-
 def run_experiment(
     grid: Grid,
     folder: Path,
@@ -97,7 +92,7 @@ def run_experiment(
         if pending:
             dataset = data.load(grid.dataset, data_path=grid.data_path, scaling=grid.scaling,
                                 train_size=grid.train_size, test_size=grid.test_size)
-            total = sum(steps_per_run(spec, len(dataset.x_train)) for spec in pending)
+            total = sum(spec.steps(len(dataset.x_train)) for spec in pending)
             report_steps = (lambda n: progress(total, n)) if progress else (lambda n: None)
             report_steps(0)
 

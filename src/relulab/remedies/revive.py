@@ -9,7 +9,7 @@ from typing import Any
 import keras
 from keras import ops
 
-from relulab import _validate
+from relulab import _validate, models
 from relulab.diagnostics.activity import DEFAULT_BATCH_SIZE, measure_activity
 from relulab.diagnostics.diagnosis import select_sites
 from relulab.diagnostics.probe import check_probe
@@ -28,12 +28,8 @@ def _set_units(variable: keras.Variable, units: Sequence[int], fresh: Any) -> No
 def _kernel_initializer(initializer: Any, seed: int | None) -> keras.initializers.Initializer:
     if initializer is None:
         return keras.initializers.HeNormal(seed=seed)
-    if isinstance(initializer, str) and initializer.lower() == "rai":
-        from relulab.initializers import RAI
-
-        return RAI(seed=seed)
     try:
-        return keras.initializers.get(initializer)
+        return models.initializer(initializer, seed=seed)
     except ValueError as error:
         raise ValueError(
             f"initializer of revive must be None (He normal), 'rai', a Keras initializer name or an "
