@@ -1,0 +1,113 @@
+"""``relulab compare`` and ``relulab report`` from the command line: a small grid end to end, the
+exports, and every bad input as one line on stderr, exit 2, with nothing overwritten."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import sqlite3
+
+import pytest
+
+from relulab.cli import main
+
+TINY = ["--dataset", "digits", "--train-size", "120", "--test-size", "60", "--epochs", "1", "--seeds", "2"]
+
+
+def run_cli(argv: list[str]) -> int:
+    try:
+        return main(argv)
+    except SystemExit as exited:
+        return exited.code
+
+
+@pytest.fixture(scope="module")
+def experiment(tmp_path_factory):
+    out = tmp_path_factory.mktemp("lab") / "tiny"
+    assert run_cli(["compare", *TINY, "--activations", "relu,tanh", "--out", str(out)]) == 0
+    return out
+
+
+def test_compare_trains_the_grid_and_writes_every_artifact(experiment):
+    names = {p.name for p in experiment.iterdir()}
+    assert {"results.db", "summary.csv", "summary.json", "report.html", "plots"} <= names
+    with sqlite3.connect(experiment / "results.db") as connection:
+        assert connection.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 4
+
+
+def test_running_the_same_command_again_trains_nothing(experiment, capsys):
+    assert run_cli(["compare", *TINY, "--activations", "relu,tanh", "--out", str(experiment)]) == 0
+    assert "resumed: 4 runs were already finished, 0 trained now" in capsys.readouterr().out
+
+
+def test_report_exports_csv_and_json_from_the_database_alone(experiment, capsys):
+    assert run_cli(["report", str(experiment), "--format", "csv"]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert [row["activation"] for row in rows] == ["relu", "tanh"]
+    assert all(0 <= float(row["test_accuracy_mean"]) <= 1 for row in rows)
+    assert run_cli(["report", str(experiment), "--format", "json"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert len(payload["runs"]) == 4 and payload["experiment"]["grid"]["activations"] == ["relu", "tanh"]
+    (experiment / "report.html").unlink()
+    assert run_cli(["report", str(experiment)]) == 0
+    assert (experiment / "report.html").is_file()
+
+
+BAD_GRIDS = {
+    "empty activation list": (["--activations", ""], r"argument --activations: has an empty entry"),
+    "empty entry": (["--activations", "relu,,tanh"], r"argument --activations: has an empty entry"),
+    "unknown activation": (["--activations", "relu,relux"], r"invalid grid: Unknown activation 'relux'"),
+    "zero depth": (["--depths", "0,1"], r"--depths must all be >= 1\. Received: 0,1"),
+    "zero seeds": (["--seeds", "0"], r"--seeds must be >= 1\. Received: 0"),
+    "unknown preset": (["--preset", "nope"], r"argument --preset: invalid choice: 'nope'"),
+    "bad learning rate": (["--lrs", "0"], r"learning_rate of the grid must be a finite number > 0"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_GRIDS))
+def test_bad_grids_are_one_line_and_exit_2(case, tmp_path, capsys):
+    args, match = BAD_GRIDS[case]
+    out = tmp_path / "out"
+    assert run_cli(["compare", *TINY, *args, "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and re.search(match, err), err
+    assert not out.exists()
+
+
+def _refused(experiment, capsys, argv, match):
+    before = (experiment / "results.db").read_bytes()
+    assert run_cli(argv) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and re.search(match, err), err
+    assert (experiment / "results.db").read_bytes() == before  # nothing overwritten
+
+
+def test_a_different_experiment_in_the_folder_is_refused(experiment, capsys):
+    _refused(experiment, capsys, ["compare", *TINY, "--activations", "relu,sigmoid", "--out", str(experiment)],
+             r"holds a different experiment; choose another folder or pass --overwrite")
+
+
+def test_a_database_from_another_version_is_refused(tmp_path, experiment, capsys):
+    copy = tmp_path / "old"
+    copy.mkdir()
+    (copy / "results.db").write_bytes((experiment / "results.db").read_bytes())
+    with sqlite3.connect(copy / "results.db") as connection:
+        connection.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
+    _refused(copy, capsys, ["compare", *TINY, "--activations", "relu,tanh", "--out", str(copy)],
+             r"written with results schema version 99")
+    _refused(copy, capsys, ["report", str(copy)], r"written with results schema version 99")
+
+
+def test_a_corrupt_database_is_refused(tmp_path, capsys):
+    folder = tmp_path / "corrupt"
+    folder.mkdir()
+    (folder / "results.db").write_bytes(b"\x00garbage" * 512)
+    _refused(folder, capsys, ["compare", *TINY, "--out", str(folder)], r"is not a readable relulab results database")
+    _refused(folder, capsys, ["report", str(folder)], r"is not a readable relulab results database")
+
+
+def test_report_on_a_folder_without_results(tmp_path, capsys):
+    assert run_cli(["report", str(tmp_path)]) == 2
+    assert "results.db does not exist; run relulab compare first" in capsys.readouterr().err
