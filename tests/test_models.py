@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import keras
+import numpy as np
 import pytest
 
 from relulab import layers, models
@@ -52,3 +53,18 @@ def test_bad_arguments(kwargs, error, match):
     arguments = {"input_shape": 4, "num_classes": 3, **kwargs}
     with pytest.raises(error, match=match):
         models.mlp(**arguments)
+
+
+def test_one_seed_gives_the_same_initial_weights_whatever_the_activation():
+    """The lab's pairing: RReLU draws a seed of its own when built, which must not shift the weights."""
+    kernels = {}
+    for activation in ("relu", "rrelu", "prelu", "tanh", "leaky_relu(0.1)"):
+        keras.utils.set_random_seed(0)
+        model = models.mlp(16, 3, hidden=[8, 8], activation=activation, seed=5)
+        kernels[activation] = [keras.ops.convert_to_numpy(model.get_layer(n).kernel) for n in ("dense_1", "dense_2", "output")]
+    for activation, weights in kernels.items():
+        for ours, reference in zip(weights, kernels["relu"]):
+            np.testing.assert_array_equal(ours, reference, err_msg=activation)
+    keras.utils.set_random_seed(0)
+    other = models.mlp(16, 3, hidden=[8, 8], seed=6).get_layer("dense_1").kernel
+    assert not np.array_equal(keras.ops.convert_to_numpy(other), kernels["relu"][0])

@@ -47,6 +47,7 @@ def mlp(
     dropout: float = 0.0,
     learning_rate: float = DEFAULT_LEARNING_RATE,
     compile: bool = True,  # noqa: A002 (Keras' own word for it)
+    seed: int | None = None,
     name: str = "mlp",
 ) -> keras.Model:
     """Build (and compile) the article's MLP.
@@ -67,6 +68,10 @@ def mlp(
         batch_norm: add batch normalisation before each activation. dropout: rate in [0, 1).
         learning_rate: Adam's learning rate, default 1e-3. compile: compile with Adam, sparse
             categorical cross-entropy and accuracy.
+        seed: seeds each hidden layer's kernel initializer from ``(seed, layer index)``, so that models
+            of one seed start from the same weights whatever their activation (an RReLU layer draws
+            its own seed when built, which would otherwise shift the initializers' random stream).
+            Default None: the initializers follow ``keras.utils.set_random_seed``.
 
     Raises:
         ValueError / TypeError: an argument out of range, or an unknown activation or initializer.
@@ -85,17 +90,18 @@ def mlp(
     x = keras.layers.Flatten(name="flatten")(inputs) if len(shape) > 1 else inputs
     for index, width in enumerate(widths, start=1):
         if batch_norm:
-            x = keras.layers.Dense(width, use_bias=False, kernel_initializer=initializer(kernel_initializer),
+            x = keras.layers.Dense(width, use_bias=False, kernel_initializer=_seeded(kernel_initializer, seed, index),
                                    name=f"dense_{index}")(x)
             x = keras.layers.BatchNormalization(name=f"batch_norm_{index}")(x)
             x = layers.get(activation, name=f"activation_{index}")(x)
         else:
             act = layers.get(activation)
-            x = keras.layers.Dense(width, activation=act, kernel_initializer=initializer(kernel_initializer),
+            x = keras.layers.Dense(width, activation=act, kernel_initializer=_seeded(kernel_initializer, seed, index),
                                    name=f"dense_{index}")(x)
         if dropout:
             x = keras.layers.Dropout(dropout, name=f"dropout_{index}")(x)
-    outputs = keras.layers.Dense(num_classes, activation="softmax", name="output")(x)
+    outputs = keras.layers.Dense(num_classes, activation="softmax", kernel_initializer=_seeded(
+        "glorot_uniform", seed, len(widths) + 1), name="output")(x)
     model = keras.Model(inputs, outputs, name=name)
     if compile:
         model.compile(
@@ -104,6 +110,15 @@ def mlp(
             metrics=["accuracy"],
         )
     return model
+
+
+def _seeded(value: Any, seed: int | None, index: int) -> keras.initializers.Initializer:
+    """A fresh initializer for ``value``; with ``seed``, a random one is seeded from (seed, index)."""
+    fresh = initializer(value)
+    config = fresh.get_config()
+    if seed is None or "seed" not in config or config["seed"] is not None:
+        return fresh
+    return fresh.__class__.from_config({**config, "seed": (seed * 1_000_003 + index) % 2**31})
 
 
 def initializer(value: Any, *, seed: int | None = None) -> keras.initializers.Initializer:

@@ -93,7 +93,7 @@ def build_model(config: TrainConfig, dataset: Any) -> keras.Model:
     return models.mlp(
         dataset.input_shape, dataset.num_classes, hidden=config.hidden, activation=config.activation,
         kernel_initializer=config.kernel_initializer, batch_norm=config.batch_norm,
-        dropout=config.dropout, learning_rate=config.learning_rate,
+        dropout=config.dropout, learning_rate=config.learning_rate, seed=config.seed,
     )
 
 

@@ -63,6 +63,17 @@ BAD_GRIDS = {
     "zero seeds": (["--seeds", "0"], r"--seeds must be >= 1\. Received: 0"),
     "unknown preset": (["--preset", "nope"], r"argument --preset: invalid choice: 'nope'"),
     "bad learning rate": (["--lrs", "0"], r"learning_rate of the grid must be a finite number > 0"),
+    "baseline not compared": (["--activations", "relu,tanh", "--baseline", "sigmoid"],
+                              r"baseline of the grid must be one of the activations \(relu, tanh\)\. "
+                              r"Received: baseline='sigmoid'"),
+    "a layer argument the function lacks": (["--activations", "prelu(alpha=0.1)"],
+                                            r"PReLU got an unknown argument alpha=0\.1\. Allowed arguments: "
+                                            r"alpha_initializer"),
+    "custom layer needing arguments": (["--activations", "relu,keras.layers:Dense"],
+                                       r"custom activation 'keras.layers:Dense' cannot be built without arguments"),
+    "address without ray": (["--address", "127.0.0.1:6379"], r"--address is for --engine ray"),
+    "hidden and depths": (["--hidden", "8;8,8", "--depths", "2"], r"--hidden gives the architectures itself"),
+    "unknown dataset": (["--dataset", "imagenet"], r"name_or_path of load must be one of 'digits'.*Received: name_or_path='imagenet'"),
 }
 
 
@@ -111,3 +122,27 @@ def test_a_corrupt_database_is_refused(tmp_path, capsys):
 def test_report_on_a_folder_without_results(tmp_path, capsys):
     assert run_cli(["report", str(tmp_path)]) == 2
     assert "results.db does not exist; run relulab compare first" in capsys.readouterr().err
+
+
+def test_overwrite_resumes_the_same_experiment_and_keeps_foreign_files(tmp_path, capsys):
+    out = tmp_path / "lab"
+    out.mkdir()
+    (out / "thesis.tex").write_text("not relulab's")
+    assert run_cli(["compare", *TINY, "--activations", "relu,tanh", "--out", str(out), "--overwrite"]) == 2
+    assert "is not empty and holds no relulab experiment" in capsys.readouterr().err  # never ours to delete
+    (out / "thesis.tex").unlink()
+    assert run_cli(["compare", *TINY, "--activations", "relu,tanh", "--out", str(out), "--overwrite"]) == 0
+    (out / "notes.txt").write_text("mine")
+    capsys.readouterr()
+    assert run_cli(["compare", *TINY, "--activations", "relu,tanh", "--out", str(out), "--overwrite"]) == 0
+    assert "resumed: 4 runs were already finished, 0 trained now" in capsys.readouterr().out
+    assert run_cli(["compare", *TINY, "--activations", "relu,sigmoid", "--out", str(out), "--overwrite"]) == 0
+    with sqlite3.connect(out / "results.db") as connection:
+        assert {a for (a,) in connection.execute("SELECT activation FROM runs")} == {"relu", "sigmoid"}
+    assert (out / "notes.txt").read_text() == "mine"  # --overwrite removes relulab's files only
+
+
+def test_a_new_baseline_reuses_the_runs(experiment, capsys):
+    assert run_cli(["compare", *TINY, "--activations", "relu,tanh", "--baseline", "tanh", "--out", str(experiment)]) == 0
+    out = capsys.readouterr().out
+    assert "0 trained now" in out and "Δacc vs tanh" in out

@@ -52,6 +52,9 @@ def _kill_when(process: subprocess.Popen, db: Path, condition, extra_delay: floa
         assert time.monotonic() < deadline, "the experiment did not get far enough in time"
         time.sleep(0.02)
     time.sleep(extra_delay)
+    if process.poll() is not None:  # finished before the kill point: it must have finished well
+        assert process.returncode == 0, process.stderr.read().decode()[-2000:]
+        return
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
 

@@ -41,7 +41,7 @@ ROWS = [
     SummaryRow("relu", (64, 64), 0.001, "he_normal",
                estimates(Estimate(0.8712, 0.8612, 0.8812, 3), test_loss=Estimate(0.3541, 0.3, 0.4082, 3),
                          dead_fraction=Estimate(0.125, 0.1, 0.15, 3), grad_ratio=Estimate(0.000123, 0.0001, 0.000146, 3)),
-               None),
+               None, is_baseline=True),
     SummaryRow("tanh", (64, 64), 0.001, "glorot_uniform", estimates(Estimate(0.8912, 0.8812, 0.9012, 3)),
                Estimate(0.02, 0.01, 0.03, 3)),
     SummaryRow(HOSTILE, (64, 64), 0.001, "he_normal", estimates(Estimate(0.5, NAN, NAN, 1)), Estimate(-0.1, NAN, NAN, 1)),
@@ -79,7 +79,7 @@ def test_report_shows_title_date_table_values_and_paired_differences(tmp_path, f
     text = write(tmp_path / "report.html", figures)
     assert "<title>relulab comparison on fashion_mnist, 2023-11-14</title>" in text
     assert "2023-11-14 22:13 UTC" in text and "9 of 9 runs finished" in text and "Partial results" not in text
-    for value in ("0.8712 ± 0.0100", "0.3541 ± 0.0541", "0.125 ± 0.025", "0.000123 ± 2.3e-05", "12.5 ± 1.0",
+    for value in ("0.8712 ± 0.0100", "0.3541 ± 0.0541", "0.125 ± 0.025", "0.000123 [0.0001, 0.00015]", "12.5 ± 1.0",
                   "(baseline)", "64x64", "Δ accuracy vs relu"):
         assert value in text, value
     assert '<td class="num better">+0.0200<br><small>[+0.0100, +0.0300]</small></td>' in text

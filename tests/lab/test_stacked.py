@@ -41,7 +41,7 @@ def alone(spec: RunSpec, data) -> tuple[dict[str, list[float]], keras.Model]:
     """The reference: one plain Keras model from models.mlp, fed in the run's order, one fit per epoch."""
     keras.utils.set_random_seed(spec.seed)
     model = models.mlp(data.input_shape, data.num_classes, hidden=spec.hidden, activation=spec.activation,
-                       kernel_initializer=spec.kernel_initializer, learning_rate=spec.learning_rate)
+                       kernel_initializer=spec.kernel_initializer, learning_rate=spec.learning_rate, seed=spec.seed)
     history: dict[str, list[float]] = {}
     for epoch in range(spec.epochs):
         order = epoch_order(spec.seed, epoch, len(data.x_train))

@@ -45,3 +45,17 @@ def test_paired_differences_remove_what_seeds_share():
     assert rows[1].estimates["dead_fraction"].mean == 0.25  # the output layer is not a hidden layer
     text = table(rows, "relu")
     assert "(baseline)" in text and "-0.0100 ± 0.0000" in text
+
+
+def test_gradient_ratios_are_summarised_geometrically():
+    results = [_run("relu", s, 0.9, grad_ratio=r) for s, r in enumerate([0.01, 1.0, 100.0, float("inf")])]
+    estimate = summarise(results, baseline="relu")[0].estimates["grad_ratio"]
+    assert estimate.mean == pytest.approx(1.0) and estimate.n == 3  # inf is not a finite ratio
+    assert estimate.low < 0.01 and estimate.high > 100
+
+
+def test_a_configuration_without_baseline_pairs_shows_a_dash_not_baseline():
+    rows = summarise([_run("tanh", 0, 0.8), _run("relu", 1, 0.9)], baseline="relu")
+    assert rows[0].accuracy_vs_baseline is None and not rows[0].is_baseline
+    text = table(rows, "relu").splitlines()
+    assert "(baseline)" not in text[2] and "(baseline)" in text[3]

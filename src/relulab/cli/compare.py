@@ -67,12 +67,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--scaling", choices=["unit", "standard"], help="input scaling (default: unit)")
     parser.add_argument("--train-size", type=positive_int, help="use only the first N training examples")
     parser.add_argument("--test-size", type=positive_int, help="use only the first N test examples")
-    parser.add_argument("--baseline", help="activation the paired differences are taken against (default: relu)")
+    parser.add_argument("--baseline", help="activation the paired differences are taken against "
+                                           "(default: relu if compared, else the first)")
     parser.add_argument("--engine", choices=ENGINES, default="stacked", help="how runs are trained")
     parser.add_argument("--address", help="Ray cluster address for --engine ray (default: start a local Ray)")
     parser.add_argument("--no-diagnostics", action="store_true", help="skip dead-unit and gradient-flow metrics")
     parser.add_argument("--out", type=Path, help="experiment folder (default: lab/<preset or 'compare'>)")
-    parser.add_argument("--overwrite", action="store_true", help="replace a different experiment already in --out")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace a different experiment already in --out (the same one is resumed)")
     parser.set_defaults(run=run)
 
 
@@ -83,6 +85,10 @@ def grid_from_args(args: argparse.Namespace):
     from relulab.lab.presets import preset
 
     settings = preset(args.preset) if args.preset else {}
+    if args.address and args.engine != "ray":
+        raise UserError(f"--address is for --engine ray; it would be ignored with --engine {args.engine}.")
+    if args.hidden is not None and (args.depths is not None or args.width is not None):
+        raise UserError("--hidden gives the architectures itself; drop --depths and --width, or --hidden.")
     if args.seeds is not None:
         if args.seeds < 1:
             raise UserError(f"--seeds must be >= 1. Received: {args.seeds}")
@@ -96,7 +102,8 @@ def grid_from_args(args: argparse.Namespace):
         settings["architectures"] = tuple((args.width or 64,) * d for d in depths)
     simple = {"dataset": args.dataset, "data_path": args.data_path, "epochs": args.epochs,
               "batch_size": args.batch_size, "kernel_initializer": args.initializer, "scaling": args.scaling,
-              "train_size": args.train_size, "test_size": args.test_size, "baseline": args.baseline}
+              "train_size": args.train_size, "test_size": args.test_size, "baseline": args.baseline,
+              "diagnostics": False if args.no_diagnostics else None}
     settings.update({k: v for k, v in simple.items() if v is not None})
     if args.activations is not None:
         settings["activations"] = tuple(args.activations)
@@ -119,8 +126,7 @@ def run(args: argparse.Namespace) -> int:
           f"{len(grid.learning_rates)} learning rates x {len(grid.seeds)} seeds on {grid.dataset} -> {folder}")
     with StepProgress(description="compare") as bar:
         outcome = run_experiment(grid, folder, engine=args.engine, address=args.address, overwrite=args.overwrite,
-                                 diagnostics=not args.no_diagnostics, command=args.command_line,
-                                 progress=bar.update)
+                                 command=args.command_line, progress=bar.update)
     if outcome.skipped:
         print(f"resumed: {outcome.skipped} runs were already finished, {outcome.trained} trained now")
     with opened(folder / "results.db") as store:

@@ -70,7 +70,7 @@ class SequentialEngine:
         keras.utils.set_random_seed(spec.seed)
         model = models.mlp(
             dataset.input_shape, dataset.num_classes, hidden=spec.hidden, activation=spec.activation,
-            kernel_initializer=spec.kernel_initializer, learning_rate=spec.learning_rate,
+            kernel_initializer=spec.kernel_initializer, learning_rate=spec.learning_rate, seed=spec.seed,
         )
         callbacks = [_StepCounter(on_progress)]
         if diagnostics:

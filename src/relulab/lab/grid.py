@@ -90,7 +90,8 @@ class Grid:
     scaling: str = "unit"
     train_size: int | None = None
     test_size: int | None = None
-    baseline: str = "relu"  # paired differences are taken against this activation
+    baseline: str | None = None  # paired differences are taken against it; None: relu if in the grid, else the first
+    diagnostics: bool = True  # record dead units and gradient flow every epoch
 
     def __post_init__(self) -> None:
         owner = "the grid"
@@ -101,7 +102,13 @@ class Grid:
         if len(set(specs)) != len(specs):
             raise ValueError(f"activations of {owner} repeat a value. Received: activations={list(self.activations)}")
         object.__setattr__(self, "activations", specs)
-        object.__setattr__(self, "baseline", self._canonical(self.baseline))
+        if self.baseline is None:
+            object.__setattr__(self, "baseline", "relu" if "relu" in specs else specs[0])
+        else:
+            object.__setattr__(self, "baseline", self._canonical(self.baseline))
+            if self.baseline not in specs:
+                raise ValueError(f"baseline of {owner} must be one of the activations ({', '.join(specs)}). "
+                                 f"Received: baseline={self.baseline!r}")
         object.__setattr__(self, "architectures", tuple(hidden_sizes(list(a)) for a in self.architectures))
         for rate in self.learning_rates:
             _validate.number(rate, name="learning_rate", owner=owner, strictly_above=0.0)
@@ -115,9 +122,16 @@ class Grid:
 
     @staticmethod
     def _canonical(spec: str) -> str:
-        if layers.custom_class(spec) is not None:
+        """The canonical form of ``spec``, after checking that the layer it names can be built."""
+        custom = layers.custom_class(spec)
+        if custom is not None:
+            try:
+                custom()
+            except TypeError as error:
+                raise ValueError(f"custom activation {spec!r} cannot be built without arguments ({error}).") from None
             return spec.replace(" ", "")
         entry, params = activations.resolve(spec)
+        layers.get(spec)  # the layer must accept the spec too (PReLU takes alpha_initializer, not alpha)
         return entry.spec(params)
 
     def initializer_for(self, activation: str) -> str:
@@ -150,8 +164,10 @@ class Grid:
         return cls(**payload)
 
     def fingerprint(self) -> str:
-        """A short hash of the grid: two experiments with the same fingerprint are the same."""
-        return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()[:16]
+        """A short hash of what decides the runs: two grids with the same fingerprint train the same runs
+        (the baseline only changes the analysis, so it is left out)."""
+        payload = {k: v for k, v in self.to_dict().items() if k != "baseline"}
+        return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def epoch_order(seed: int, epoch: int, size: int) -> np.ndarray:

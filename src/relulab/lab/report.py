@@ -115,20 +115,24 @@ def _summary_cells(row: SummaryRow, initializer: bool) -> list[str]:
     numbers = [str(record["seeds"]), est["test_accuracy"].format(), est["test_loss"].format(),
                est["dead_fraction"].format(3), _significant(est["grad_ratio"])]
     return ([f"<td>{_e(t)}</td>" for t in text] + [f'<td class="num">{_e(n)}</td>' for n in numbers]
-            + [_difference(row.accuracy_vs_baseline), f'<td class="num">{_e(est["seconds"].format(1))}</td>'])
+            + [_difference(row.accuracy_vs_baseline, row.is_baseline),
+               f'<td class="num">{_e(est["seconds"].format(1))}</td>'])
 
 
 def _significant(estimate: Estimate) -> str:
-    """A ratio that may span orders of magnitude: three significant digits, not four decimals."""
+    """A ratio that may span orders of magnitude: its geometric mean to three significant digits, and its
+    (asymmetric) interval."""
     if math.isnan(estimate.mean):
         return "-"
-    return f"{estimate.mean:.3g}" if math.isnan(estimate.low) else f"{estimate.mean:.3g} ± {estimate.half_width:.2g}"
+    return f"{estimate.mean:.3g}" if math.isnan(estimate.low) else f"{estimate.mean:.3g} [{estimate.low:.2g}, {estimate.high:.2g}]"
 
 
-def _difference(diff: Estimate | None) -> str:
+def _difference(diff: Estimate | None, is_baseline: bool) -> str:
     """The paired difference with its interval, coloured when the interval excludes 0."""
-    if diff is None:
+    if is_baseline:
         return '<td class="num">(baseline)</td>'
+    if diff is None:
+        return '<td class="num">-</td>'
     if math.isnan(diff.low):
         return f'<td class="num">{_e(diff.format())}</td>'
     css = "better" if diff.low > 0 else "worse" if diff.high < 0 else ""

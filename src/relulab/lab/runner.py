@@ -46,23 +46,40 @@ def make_engine(name: str, *, address: str | None = None) -> Any:
     raise UserError(f"--engine must be one of {', '.join(ENGINES)}. Received: {name!r}")
 
 
+# What relulab compare writes into an experiment folder: all that --overwrite may remove.
+ARTIFACTS = ("results.db", "results.db-wal", "results.db-shm", "summary.csv", "summary.json", "report.html", "plots")
+
+
+def clear_experiment(folder: Path) -> None:
+    """Remove relulab's own files from ``folder``, and nothing else."""
+    for name in ARTIFACTS:
+        path = folder / name
+        if path.is_dir():
+            shutil.rmtree(path)
+        elif path.exists():
+            path.unlink()
+
+
 def open_or_create(folder: Path, grid: Grid, *, overwrite: bool, command: list[str]) -> results_store.Store:
-    """The store for ``grid`` in ``folder``: resumed if it holds this grid, refused if another."""
+    """The store for ``grid`` in ``folder``: resumed when it holds the same grid; another experiment
+    there is refused, or replaced with ``overwrite``."""
     from relulab.runs import versions
 
     path = folder / results_store.FILENAME
-    if path.exists() and overwrite:
-        shutil.rmtree(folder)
-    elif path.exists():
+    if folder.exists() and not folder.is_dir():
+        raise UserError(f"--out {folder} is a file, not a folder; choose another path.")
+    if path.exists():
         store = results_store.open_existing(path)
-        if store.experiment()["fingerprint"] != grid.fingerprint():
-            store.close()
-            raise UserError(f"--out {folder} holds a different experiment; choose another folder or pass --overwrite.")
-        return store
-    elif folder.exists() and any(folder.iterdir()):
+        if store.experiment()["fingerprint"] == grid.fingerprint():
+            if store.grid().baseline != grid.baseline:
+                store.set_baseline(grid.baseline)
+            return store
+        store.close()
         if not overwrite:
-            raise UserError(f"--out {folder} is not empty and holds no relulab experiment; choose another folder "
-                            f"or pass --overwrite.")
+            raise UserError(f"--out {folder} holds a different experiment; choose another folder or pass --overwrite.")
+        clear_experiment(folder)
+    elif folder.exists() and any(folder.iterdir()):
+        raise UserError(f"--out {folder} is not empty and holds no relulab experiment; choose another folder.")
     folder.mkdir(parents=True, exist_ok=True)
     return results_store.create(path, grid, command=command, versions=versions())
 
@@ -74,24 +91,27 @@ def run_experiment(
     engine: str = "stacked",
     address: str | None = None,
     overwrite: bool = False,
-    diagnostics: bool = True,
     command: Sequence[str] = (),
     progress: Callable[[int, int], Any] | None = None,
 ) -> Outcome:
     """Train every run of ``grid`` not yet in ``folder``'s store, then rebuild the report.
 
+    The dataset is loaded before anything is written, so a bad dataset leaves no store behind.
     ``progress(total_steps, 0)`` is called once before training, then ``progress(total_steps, n)``
     after every ``n`` steps done.
+
+    Raises:
+        UserError: a bad dataset, engine or folder (see :func:`open_or_create`).
     """
     from relulab import data
 
     trainer = make_engine(engine, address=address)
+    dataset = data.load(grid.dataset, data_path=grid.data_path, scaling=grid.scaling,
+                        train_size=grid.train_size, test_size=grid.test_size)
     with open_or_create(folder, grid, overwrite=overwrite, command=list(command)) as store:
         done = store.finished_keys()
         pending = [spec for spec in grid.runs() if spec.key not in done]
         if pending:
-            dataset = data.load(grid.dataset, data_path=grid.data_path, scaling=grid.scaling,
-                                train_size=grid.train_size, test_size=grid.test_size)
             total = sum(spec.steps(len(dataset.x_train)) for spec in pending)
             report_steps = (lambda n: progress(total, n)) if progress else (lambda n: None)
             report_steps(0)
@@ -99,7 +119,7 @@ def run_experiment(
             def keep(result: RunResult) -> None:
                 store.add(result, engine=trainer.name)
 
-            trainer.train(pending, dataset, on_result=keep, on_progress=report_steps, diagnostics=diagnostics)
+            trainer.train(pending, dataset, on_result=keep, on_progress=report_steps, diagnostics=grid.diagnostics)
         rebuild(folder, store)
     return Outcome(folder, len(grid.runs()), len(done), len(pending))
 

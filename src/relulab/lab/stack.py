@@ -40,7 +40,8 @@ def initial_weights(spec: RunSpec, input_shape: Sequence[int], num_classes: int)
 
     keras.utils.set_random_seed(spec.seed)
     model = models.mlp(input_shape, num_classes, hidden=spec.hidden, activation=spec.activation,
-                       kernel_initializer=spec.kernel_initializer, learning_rate=spec.learning_rate, compile=False)
+                       kernel_initializer=spec.kernel_initializer, learning_rate=spec.learning_rate, compile=False,
+                       seed=spec.seed)
     weights = {}
     for name in layer_names(len(spec.hidden)):
         layer = model.get_layer(name)

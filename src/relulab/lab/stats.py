@@ -1,7 +1,8 @@
 """Summaries over seeds: means with 95% confidence intervals, and paired differences to a baseline.
 
 The interval is Student's t: ``mean +- t(0.975, n-1) * s / sqrt(n)`` over the n seeds of a
-configuration; with one seed there is no interval (NaN bounds). A paired difference subtracts the
+configuration; with one seed there is no interval (NaN bounds). Gradient ratios, which span orders of
+magnitude, are summarised by their geometric mean (the same interval on their logarithms). A paired difference subtracts the
 baseline activation's value for the same seed, architecture and learning rate before averaging, which
 removes the variation that seeds share (initial weights and data order).
 """
@@ -54,6 +55,15 @@ def mean_ci(values: Sequence[float], confidence: float = CONFIDENCE) -> Estimate
     return Estimate(mean, mean - half, mean + half, n)
 
 
+def geometric_ci(values: Sequence[float], confidence: float = CONFIDENCE) -> Estimate:
+    """Geometric mean and interval (the t-interval of the logarithms, mapped back) of the finite
+    positive ``values``: for ratios that span orders of magnitude, such as gradient ratios."""
+    logs = [math.log(v) for v in values if v is not None and math.isfinite(v) and v > 0]
+    estimate = mean_ci(logs, confidence)
+    return Estimate(*(math.exp(v) if math.isfinite(v) else math.nan for v in
+                      (estimate.mean, estimate.low, estimate.high)), estimate.n)
+
+
 def final(result: RunResult, prefix: str) -> float:
     """The last epoch's mean over the hidden layers of metrics named ``<prefix>/<layer>``."""
     values = [v[-1] for k, v in result.history.items() if k.startswith(prefix + "/") and not k.endswith("/output") and v]
@@ -66,12 +76,13 @@ def last(result: RunResult, key: str) -> float:
     return float(values[-1])
 
 
+# name -> (the value of one run, how values over seeds are summarised)
 METRICS = {
-    "test_accuracy": lambda r: r.test_accuracy,
-    "test_loss": lambda r: r.test_loss,
-    "dead_fraction": lambda r: final(r, "dead_fraction"),
-    "grad_ratio": lambda r: last(r, "grad_ratio"),
-    "seconds": lambda r: r.seconds,
+    "test_accuracy": (lambda r: r.test_accuracy, mean_ci),
+    "test_loss": (lambda r: r.test_loss, mean_ci),
+    "dead_fraction": (lambda r: final(r, "dead_fraction"), mean_ci),
+    "grad_ratio": (lambda r: last(r, "grad_ratio"), geometric_ci),  # ratios: geometric, as in the plot
+    "seconds": (lambda r: r.seconds, mean_ci),
 }
 
 
@@ -84,7 +95,8 @@ class SummaryRow:
     learning_rate: float
     initializer: str
     estimates: dict[str, Estimate]
-    accuracy_vs_baseline: Estimate | None  # paired difference of test accuracy; None for the baseline
+    accuracy_vs_baseline: Estimate | None  # paired difference of test accuracy; None: no pairs
+    is_baseline: bool = False  # this configuration is the baseline activation's
 
     def to_dict(self) -> dict[str, object]:
         row: dict[str, object] = {"activation": self.activation, "hidden": "x".join(map(str, self.hidden)),
@@ -111,14 +123,14 @@ def summarise(results: Sequence[RunResult], baseline: str) -> list[SummaryRow]:
     rows = []
     for members in groups.values():
         spec = members[0].spec
-        estimates = {name: mean_ci([metric(r) for r in members]) for name, metric in METRICS.items()}
+        estimates = {name: summary([metric(r) for r in members]) for name, (metric, summary) in METRICS.items()}
         diff = None
         if spec.activation != baseline:
             pairs = [r.test_accuracy - baseline_accuracy[(r.spec.hidden, r.spec.learning_rate, r.spec.seed)]
                      for r in members if (r.spec.hidden, r.spec.learning_rate, r.spec.seed) in baseline_accuracy]
             diff = mean_ci(pairs) if pairs else None
         rows.append(SummaryRow(spec.activation, spec.hidden, spec.learning_rate, spec.kernel_initializer,
-                               estimates, diff))
+                               estimates, diff, spec.activation == baseline))
     return rows
 
 
@@ -129,7 +141,7 @@ def table(rows: Sequence[SummaryRow], baseline: str) -> str:
     body = [
         [r.activation, "x".join(map(str, r.hidden)), f"{r.learning_rate:g}", str(r.estimates["test_accuracy"].n),
          r.estimates["test_accuracy"].format(), r.estimates["test_loss"].format(), r.estimates["dead_fraction"].format(3),
-         _ratio(r.estimates["grad_ratio"]), r.accuracy_vs_baseline.format() if r.accuracy_vs_baseline else "(baseline)",
+         _ratio(r.estimates["grad_ratio"]), _paired(r),
          r.estimates["seconds"].format(1)]
         for r in rows
     ]
@@ -137,6 +149,12 @@ def table(rows: Sequence[SummaryRow], baseline: str) -> str:
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(line, widths)).rstrip() for line in [header, *body]]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
+
+
+def _paired(row: SummaryRow) -> str:
+    if row.is_baseline:
+        return "(baseline)"
+    return row.accuracy_vs_baseline.format() if row.accuracy_vs_baseline else "-"
 
 
 def _ratio(estimate: Estimate) -> str:

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sqlite3
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -59,6 +61,13 @@ class Store:
     # -- the experiment ---------------------------------------------------------------------------
     def grid(self) -> Grid:
         return Grid.from_dict(json.loads(self._experiment()["grid"]))
+
+    def set_baseline(self, baseline: str) -> None:
+        """Record another baseline activation (it changes the analysis, not the runs)."""
+        grid = json.loads(self._experiment()["grid"])
+        with self.connection:
+            self.connection.execute("UPDATE experiment SET grid = ? WHERE id = 1",
+                                    (json.dumps({**grid, "baseline": baseline}),))
 
     def experiment(self) -> dict[str, Any]:
         row = self._experiment()
@@ -122,17 +131,28 @@ def _connect(path: Path) -> sqlite3.Connection:
 
 
 def create(path: Path, grid: Grid, *, command: list[str], versions: dict[str, str]) -> Store:
-    """A new store at ``path`` (which must not exist) for ``grid``."""
-    connection = _connect(path)
-    with connection:
-        connection.executescript(_SCHEMA)
-        connection.executemany("INSERT INTO meta VALUES (?, ?)",
-                               [("schema_version", str(SCHEMA_VERSION)), ("relulab_version", __version__)])
-        connection.execute(
-            "INSERT INTO experiment VALUES (1, ?, ?, ?, ?, ?)",
-            (grid.fingerprint(), json.dumps(grid.to_dict()), json.dumps(command), json.dumps(versions), time.time()),
-        )
-    return Store(connection, path)
+    """A new store at ``path`` for ``grid``.
+
+    The schema and the experiment are written into a temporary file beside ``path`` that is renamed into
+    place only when complete, so a process killed meanwhile leaves no half-made store behind.
+    """
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".creating", dir=path.parent)
+    os.close(handle)
+    try:
+        with contextlib.closing(sqlite3.connect(temporary)) as connection, connection:
+            connection.executescript(_SCHEMA)
+            connection.executemany("INSERT INTO meta VALUES (?, ?)",
+                                   [("schema_version", str(SCHEMA_VERSION)), ("relulab_version", __version__)])
+            connection.execute(
+                "INSERT INTO experiment VALUES (1, ?, ?, ?, ?, ?)",
+                (grid.fingerprint(), json.dumps(grid.to_dict()), json.dumps(command), json.dumps(versions),
+                 time.time()),
+            )
+        os.replace(temporary, path)
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+    return Store(_connect(path), path)
 
 
 def open_existing(path: Path) -> Store:
