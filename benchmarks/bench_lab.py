@@ -22,11 +22,9 @@ two engines agree within seed noise (they train the same models).
 from __future__ import annotations
 
 import argparse
-import gzip
 import os
 import statistics
 import time
-from pathlib import Path
 from types import SimpleNamespace
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -40,26 +38,13 @@ from relulab.lab.stack import Stack  # noqa: E402
 from relulab.lab.stacked import StackedEngine  # noqa: E402
 
 ACTIVATIONS = ("relu", "leaky_relu(negative_slope=0.1)", "prelu", "sigmoid", "tanh")
-FASHION = Path("/usr/share/datasets/fashion-mnist")
 
 
 def load_fashion(train_size: int | None, test_size: int | None):
-    """relulab.data's loader where it exists, else the Debian IDX files read here."""
-    try:
-        from relulab import data
+    """Fashion-MNIST through relulab.data (Debian's IDX files, else the Keras download)."""
+    from relulab import data
 
-        return data.load("fashion_mnist", train_size=train_size, test_size=test_size)
-    except (ImportError, AttributeError):
-        def idx(name: str) -> np.ndarray:
-            raw = gzip.open(FASHION / f"{name}.gz").read()
-            ndim = raw[3]
-            shape = tuple(int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim))
-            return np.frombuffer(raw, np.uint8, offset=4 + 4 * ndim).reshape(shape)
-
-        x_train, x_test = (idx(f"{n}-images-idx3-ubyte").reshape(-1, 784) / np.float32(255) for n in ("train", "t10k"))
-        y_train, y_test = (idx(f"{n}-labels-idx1-ubyte").astype(np.int64) for n in ("train", "t10k"))
-        return SimpleNamespace(x_train=x_train[:train_size], y_train=y_train[:train_size], x_test=x_test[:test_size],
-                               y_test=y_test[:test_size], input_shape=(784,), num_classes=10)
+    return data.load("fashion_mnist", train_size=train_size, test_size=test_size)
 
 
 def sgemm_rates(n: int = 2048, repeats: int = 5) -> tuple[float, float]:

@@ -43,7 +43,7 @@ def test_layers_never_share_an_initializer_instance():
         ({"hidden": []}, TypeError, r"hidden of mlp must be a width or a non-empty list"),
         ({"hidden": [8, 8], "depth": 2}, ValueError, r"depth of mlp needs hidden to be one width"),
         ({"num_classes": 1}, ValueError, r"num_classes of mlp must be >= 2\. Received: num_classes=1"),
-        ({"dropout": 1.0}, ValueError, r"dropout of mlp must be a finite number >= 0 <= 0\.99"),
+        ({"dropout": 1.0}, ValueError, r"dropout of mlp must be a finite number in \[0, 0\.99\]\. Received: dropout=1\.0"),
         ({"learning_rate": 0}, ValueError, r"learning_rate of mlp must be a finite number > 0"),
         ({"activation": "relux"}, ValueError, r"Unknown activation 'relux'"),
         ({"kernel_initializer": "he_nromal"}, ValueError, r"kernel_initializer of mlp must be a Keras initializer"),

@@ -34,7 +34,7 @@ def test_the_article_model_learns_fashion_mnist():
     [({"epochs": 0}, r"epochs of TrainConfig must be an integer >= 1"),
      ({"batch_size": -1}, r"batch_size of TrainConfig must be an integer >= 1"),
      ({"scaling": "log"}, r"scaling of TrainConfig must be one of 'unit', 'standard'\. Received: scaling='log'"),
-     ({"seed": -2}, r"seed of TrainConfig must be an integer >= 0\. Received: seed=-2"),
+     ({"seed": -2}, r"seed of TrainConfig must be an integer in \[0, 2\*\*32\)\. Received: seed=-2"),
      ({"train_size": 0}, r"train_size of TrainConfig must be an integer >= 1")],
 )
 def test_bad_configs(kwargs, match):

@@ -28,11 +28,14 @@ def number(
 ) -> float | None:
     """Return ``value`` as a finite ``float`` after checking its range, or ``None`` when optional."""
     rule = "a finite number"
-    if minimum is not None:
+    lower = f"[{minimum:g}" if minimum is not None else f"({strictly_above:g}" if strictly_above is not None else None
+    if lower is not None and maximum is not None:
+        rule += f" in {lower}, {maximum:g}]"
+    elif minimum is not None:
         rule += f" >= {minimum:g}"
-    if strictly_above is not None:
+    elif strictly_above is not None:
         rule += f" > {strictly_above:g}"
-    if maximum is not None:
+    elif maximum is not None:
         rule += f" <= {maximum:g}"
     if optional:
         rule += " or None"
@@ -58,6 +61,13 @@ def positive_int(value: Any, *, name: str, owner: str) -> int:
         raise TypeError(f"{name} of {owner} must be an integer >= 1. {_received(name, value)}")
     if value < 1:
         raise ValueError(f"{name} of {owner} must be an integer >= 1. {_received(name, value)}")
+    return int(value)
+
+
+def seed(value: Any, *, name: str, owner: str) -> int:
+    """Return ``value`` if it is an ``int`` in [0, 2**32), the range every seed consumer accepts."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not 0 <= value < 2**32:
+        raise ValueError(f"{name} of {owner} must be an integer in [0, 2**32). {_received(name, value)}")
     return int(value)
 
 

@@ -15,9 +15,11 @@ import keras
 
 from relulab import _validate, layers
 
-DEFAULT_HIDDEN = (64,)
-DEFAULT_LEARNING_RATE = 1e-3
-DEFAULT_INITIALIZER = "glorot_uniform"
+DEFAULT_HIDDEN = (64,)  # units: the article's one hidden layer of 64
+DEFAULT_LEARNING_RATE = 1e-3  # Adam's step size (Keras' default)
+DEFAULT_INITIALIZER = "glorot_uniform"  # Keras' default kernel initializer
+DEFAULT_EPOCHS = 5  # passes over the training set, as in the article
+DEFAULT_BATCH_SIZE = 32  # examples per step (Keras' default)
 
 
 def hidden_sizes(hidden: int | Sequence[int] = DEFAULT_HIDDEN, depth: int | None = None) -> tuple[int, ...]:
@@ -65,7 +67,7 @@ def mlp(
         activation: a relulab activation spec (``relulab.activations.available()``) or a layer.
         kernel_initializer: Keras initializer name or instance for the hidden layers (default
             glorot_uniform, Keras' default; he_normal suits rectifiers, lecun_normal suits selu).
-        batch_norm: add batch normalisation before each activation. dropout: rate in [0, 1).
+        batch_norm: add batch normalisation before each activation. dropout: rate in [0, 0.99].
         learning_rate: Adam's learning rate, default 1e-3. compile: compile with Adam, sparse
             categorical cross-entropy and accuracy.
         seed: seeds each hidden layer's kernel initializer from ``(seed, layer index)``, so that models

@@ -49,21 +49,28 @@ def versions() -> dict[str, str]:
 def check_target(out: Path, config: Mapping[str, Any], *, overwrite: bool) -> bool:
     """Whether ``out`` already holds this very run (True: nothing to do).
 
+    ``overwrite`` replaces a different relulab run, never anything else: a folder that holds no
+    ``config.json`` (and is not empty), a file, or the folder the command runs in are refused.
+
     Raises:
-        UserError: ``out`` is a file, or holds something else, and ``overwrite`` is not set.
+        UserError: ``out`` is a file, the current folder or one above it, holds something that is not a
+            relulab run, or holds a different run and ``overwrite`` is not set.
     """
-    if not out.exists() or overwrite:
+    if not out.exists():
         return False
     if not out.is_dir():
         raise UserError(f"--out {out} is a file, not a folder; choose another path.")
+    if Path.cwd().resolve().is_relative_to(out.resolve()):
+        raise UserError(f"--out {out} is the current folder or one above it; choose a folder of its own.")
     saved = out / CONFIG
     if saved.is_file():
         with contextlib.suppress(ValueError, OSError):
-            if json.loads(saved.read_text()).get("config") == dict(config):
+            if json.loads(saved.read_text()).get("config") == dict(config) and not overwrite:
                 return True
-        raise UserError(f"--out {out} holds a different run; choose another folder or pass --overwrite.")
-    if any(out.iterdir()):
-        raise UserError(f"--out {out} is not empty and holds no relulab run; choose another folder or pass --overwrite.")
+        if not overwrite:
+            raise UserError(f"--out {out} holds a different run; choose another folder or pass --overwrite.")
+    elif any(out.iterdir()):
+        raise UserError(f"--out {out} is not empty and holds no relulab run; choose another folder.")
     return False
 
 

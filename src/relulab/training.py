@@ -34,10 +34,10 @@ class TrainConfig:
     hidden: tuple[int, ...] = models.DEFAULT_HIDDEN  # widths of the hidden layers, units
     kernel_initializer: str = models.DEFAULT_INITIALIZER  # Keras initializer name
     batch_norm: bool = False  # batch normalisation before each activation
-    dropout: float = 0.0  # dropout rate after each hidden layer, in [0, 1)
+    dropout: float = 0.0  # dropout rate after each hidden layer, in [0, 0.99]
     learning_rate: float = models.DEFAULT_LEARNING_RATE  # Adam's step size
-    epochs: int = 5  # passes over the training set
-    batch_size: int = 32  # examples per step
+    epochs: int = models.DEFAULT_EPOCHS  # passes over the training set
+    batch_size: int = models.DEFAULT_BATCH_SIZE  # examples per step
     seed: int = 0  # initial weights and data order
     scaling: str = "unit"  # inputs to [0, 1] ("unit") or z-scores ("standard")
     train_size: int | None = None  # use the first N training examples (None: all)
@@ -53,8 +53,7 @@ class TrainConfig:
         _validate.number(self.learning_rate, name="learning_rate", owner=owner, strictly_above=0.0)
         _validate.number(self.dropout, name="dropout", owner=owner, minimum=0.0, maximum=0.99)
         _validate.one_of(self.scaling, SCALINGS, name="scaling", owner=owner)
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
-            raise ValueError(f"seed of TrainConfig must be an integer >= 0. Received: seed={self.seed!r}")
+        _validate.seed(self.seed, name="seed", owner=owner)
         for name in ("train_size", "test_size"):
             if getattr(self, name) is not None:
                 _validate.positive_int(getattr(self, name), name=name, owner=owner)
@@ -107,9 +106,9 @@ def train(
     """Build, fit and evaluate the model ``config`` describes (loading the data unless given)."""
     dataset = load_data(config) if dataset is None else dataset
     model = build_model(config, dataset)
-    callbacks = list(callbacks)
-    if config.monitor:
-        callbacks += monitors(dataset)
+    # Monitors first: they add their metrics to the epoch logs that later callbacks (CSVLogger,
+    # EarlyStopping, a progress bar) read.
+    callbacks = [*(monitors(dataset) if config.monitor else []), *callbacks]
     start = time.perf_counter()
     fitted = model.fit(
         dataset.x_train, dataset.y_train, epochs=config.epochs, batch_size=config.batch_size,

@@ -78,8 +78,8 @@ BAD_INPUTS = {
     "text in csv": (lambda d: ["--dataset", _write(d / "t.csv", "label,a\n1,x\n0,2\n")], r"t\.csv"),
     "zero epochs": (lambda d: ["--epochs", "0"], r"argument --epochs: must be an integer >= 1, got 0"),
     "negative batch size": (lambda d: ["--batch-size", "-3"], r"argument --batch-size: must be an integer >= 1"),
-    "bad dropout": (lambda d: ["--dropout", "1.5"], r"dropout of TrainConfig must be a finite number >= 0 <= 0\.99"),
-    "bad initializer": (lambda d: ["--initializer", "nope"], r"kernel_initializer of mlp must be a Keras initializer"),
+    "bad dropout": (lambda d: ["--dropout", "1.5"], r"--dropout must be a finite number in \[0, 0\.99\]\. Received: dropout=1\.5"),
+    "bad initializer": (lambda d: ["--initializer", "nope"], r"--initializer must be a Keras initializer name .* Received: kernel_initializer='nope'"),
 }
 
 
@@ -125,3 +125,20 @@ def test_version_and_list_commands(capsys):
     assert "leaky_relu    rectifier   negative_slope=0.01" in listing
     assert main(["list", "datasets"]) == 0
     assert {"digits", "mnist", "fashion_mnist"} <= {line.split()[0] for line in capsys.readouterr().out.splitlines()}
+
+
+def test_overwrite_replaces_only_relulab_runs(tmp_path, capsys, monkeypatch):
+    foreign = tmp_path / "papers"
+    foreign.mkdir()
+    (foreign / "thesis.tex").write_text("mine")
+    assert run_cli(["train", *SMALL, "--out", str(foreign), "--overwrite"]) == 2
+    assert "is not empty and holds no relulab run; choose another folder" in capsys.readouterr().err
+    assert (foreign / "thesis.tex").read_text() == "mine"
+    monkeypatch.chdir(foreign)
+    assert run_cli(["train", *SMALL, "--out", ".", "--overwrite"]) == 2
+    assert "is the current folder or one above it" in capsys.readouterr().err
+    a_file = tmp_path / "file.txt"
+    a_file.write_text("x")
+    assert run_cli(["train", *SMALL, "--out", str(a_file), "--overwrite"]) == 2
+    assert "is a file, not a folder; choose another path" in capsys.readouterr().err
+    assert a_file.read_text() == "x" and (foreign / "thesis.tex").exists()

@@ -27,9 +27,11 @@ def codes(*layers, ratio=None, norms=None):
     (facts(dead=DEAD_FRACTION_ADVICE, he=True, zero_slope=False), []),
     (facts(dead=DEAD_FRACTION_SEVERE), ["he_init", "leaky_rectifier", "lower_learning_rate", "batch_norm"]),
     (facts(dead=DEAD_FRACTION_SEVERE, he=True, batch_norm=True), ["leaky_rectifier", "lower_learning_rate"]),
-    (facts(dead=DEAD_FRACTION_SEVERE, units=32, he=True, batch_norm=True, zero_slope=False),
-     ["lower_learning_rate", "rai"]),
-    (facts(dead=1.0, he=True, batch_norm=True, zero_slope=False), ["lower_learning_rate", "rai"]),
+    (facts(dead=DEAD_FRACTION_SEVERE, units=32, he=True, batch_norm=True),
+     ["leaky_rectifier", "lower_learning_rate", "rai"]),
+    (facts(dead=1.0, he=True, batch_norm=True), ["leaky_rectifier", "lower_learning_rate", "rai"]),
+    # A leaky layer on its small-slope side still learns: no RAI, no "constant function".
+    (facts(dead=1.0, he=True, batch_norm=True, zero_slope=False), ["lower_learning_rate"]),
     (facts(saturation=SATURATION_ADVICE - 0.01), []),
     (facts(saturation=SATURATION_ADVICE), ["leaky_rectifier", "batch_norm"]),
 ])

@@ -129,3 +129,12 @@ def test_small_batches_give_the_same_numbers_as_one_pass():
     assert pieces.row("h").dead_units == whole.row("h").dead_units == (1,)
     assert pieces.row("h").sparsity == pytest.approx(whole.row("h").sparsity)
     assert pieces.grad_norms == pytest.approx(whole.grad_norms, rel=1e-5)
+
+
+def test_labels_beyond_the_models_classes_are_a_clear_error():
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(5, activation="relu"),
+                              keras.layers.Dense(3, activation="softmax")])
+    model.compile(loss="sparse_categorical_crossentropy")
+    with pytest.raises(ValueError, match=r"y of diagnose must hold class indices from 0 to 2 for this model's 3 "
+                                         r"outputs\. Received: labels from 0 to 9"):
+        diagnose(model, np.ones((10, 4), "float32"), np.arange(10))

@@ -57,7 +57,7 @@ def test_data_order_depends_on_seed_and_epoch_only():
         ({"architectures": ((0,),)}, ValueError, r"hidden of mlp must be an integer >= 1\. Received: hidden=0"),
         ({"epochs": 0}, ValueError, r"epochs of the grid must be an integer >= 1"),
         ({"learning_rates": (0.0,)}, ValueError, r"learning_rate of the grid must be a finite number > 0"),
-        ({"seeds": (-1,)}, ValueError, r"seeds of the grid must be integers >= 0"),
+        ({"seeds": (-1,)}, ValueError, r"seeds of the grid must be an integer in \[0, 2\*\*32\)\. Received: seeds=-1"),
         ({"activations": ("no.such.module:Layer",)}, ValueError, r"names no importable layer class"),
     ],
 )

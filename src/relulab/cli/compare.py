@@ -83,6 +83,7 @@ def grid_from_args(args: argparse.Namespace):
     from relulab.errors import UserError, user_input
     from relulab.lab.grid import Grid
     from relulab.lab.presets import preset
+    from relulab.models import DEFAULT_HIDDEN
 
     settings = preset(args.preset) if args.preset else {}
     if args.address and args.engine != "ray":
@@ -98,8 +99,8 @@ def grid_from_args(args: argparse.Namespace):
     if args.hidden is not None:
         settings["architectures"] = tuple(tuple(a) for a in args.hidden)
     elif args.depths is not None or args.width is not None:
-        depths = args.depths or sorted({len(a) for a in settings.get("architectures", ((64,),))})
-        settings["architectures"] = tuple((args.width or 64,) * d for d in depths)
+        depths = args.depths or sorted({len(a) for a in settings.get("architectures", (DEFAULT_HIDDEN,))})
+        settings["architectures"] = tuple((args.width or DEFAULT_HIDDEN[0],) * d for d in depths)
     simple = {"dataset": args.dataset, "data_path": args.data_path, "epochs": args.epochs,
               "batch_size": args.batch_size, "kernel_initializer": args.initializer, "scaling": args.scaling,
               "train_size": args.train_size, "test_size": args.test_size, "baseline": args.baseline,

@@ -43,7 +43,6 @@ def load_model(path: Path) -> Any:
     """``path`` loaded with ``keras.saving.load_model(path, safe_mode=True)``; a UserError if it cannot be."""
     import keras
 
-    import relulab.initializers  # noqa: F401  (registers RAI for models that use it)
     from relulab.errors import UserError
 
     if not path.is_file():

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 from pathlib import Path
 
 from relulab.activations.spec import normalise_name
 
+# TrainConfig field -> the flag that sets it, for error messages.
+FLAGS = {"epochs": "--epochs", "batch_size": "--batch-size", "learning_rate": "--lr", "dropout": "--dropout",
+         "seed": "--seed", "hidden": "--hidden", "kernel_initializer": "--initializer", "scaling": "--scaling",
+         "train_size": "--train-size", "test_size": "--test-size"}
 EXAMPLE = 'relulab train --dataset digits --activation "leaky_relu(negative_slope=0.1)" --epochs 5 --out runs/leaky'
 
 
@@ -42,8 +47,8 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch-norm", action="store_true", help="batch normalisation before each activation")
     parser.add_argument("--dropout", type=float, default=0.0, help="dropout rate after each hidden layer")
     parser.add_argument("--lr", type=float, default=models.DEFAULT_LEARNING_RATE, help="Adam learning rate")
-    parser.add_argument("--epochs", type=positive_int, default=5, help="passes over the training set")
-    parser.add_argument("--batch-size", type=positive_int, default=32, help="examples per step")
+    parser.add_argument("--epochs", type=positive_int, default=models.DEFAULT_EPOCHS, help="passes over the training set")
+    parser.add_argument("--batch-size", type=positive_int, default=models.DEFAULT_BATCH_SIZE, help="examples per step")
     parser.add_argument("--scaling", choices=["unit", "standard"], default="unit",
                         help="inputs to [0, 1] or standardised")
     parser.add_argument("--train-size", type=positive_int, help="use only the first N training examples")
@@ -68,13 +73,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def config_from_args(args: argparse.Namespace):
     """The :class:`~relulab.training.TrainConfig` the flags describe; bad values become UserErrors."""
-    from relulab import activations
-    from relulab.errors import user_input
+    from relulab import layers
+    from relulab.errors import UserError, user_input
     from relulab.training import TrainConfig
 
     with user_input("--activation"):
-        activations.resolve(args.activation)
-    with user_input("invalid flag"):
+        layers.get(args.activation)  # the layer that will be built must accept the spec
+    try:
         return TrainConfig(
             dataset=args.dataset, data_path=args.data_path, activation=args.activation, hidden=tuple(args.hidden),
             kernel_initializer=args.initializer, batch_norm=args.batch_norm, dropout=args.dropout,
@@ -82,6 +87,9 @@ def config_from_args(args: argparse.Namespace):
             scaling=args.scaling, train_size=args.train_size, test_size=args.test_size,
             monitor=getattr(args, "monitor", False),
         )
+    except (ValueError, TypeError) as error:  # name the flag, not the Python field
+        message = re.sub(r"^(\w+) of (TrainConfig|mlp)", lambda m: FLAGS.get(m.group(1), m.group(0)), str(error))
+        raise UserError(message) from error
 
 
 def default_out(config) -> Path:

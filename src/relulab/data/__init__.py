@@ -123,9 +123,7 @@ def _check_arguments(**arguments: Any) -> None:
     try:
         _validate.one_of(arguments["scaling"], prepare.SCALINGS, name="scaling", owner=_OWNER)
         _validate.boolean(arguments["flatten"], name="flatten", owner=_OWNER)
-        seed = arguments["seed"]
-        if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
-            raise ValueError(f"seed of load must be an integer in [0, 2**32). Received: seed={seed!r}")
+        _validate.seed(arguments["seed"], name="seed", owner=_OWNER)
         for name in ("train_size", "test_size"):
             if arguments[name] is not None:
                 _validate.positive_int(arguments[name], name=name, owner=_OWNER)

@@ -16,8 +16,8 @@ batch_norm             dead >= 50% or saturation >= 10% without batch   re-centr
                        gradient ratio < 0.01                            (Ioffe & Szegedy 2015)
 gradient_clipping      gradient ratio > 100 or a non-finite gradient    bounds the step of an exploding
                                                                         gradient (Pascanu et al. 2013)
-rai                    a layer 100% dead, or >= 50% dead at width <=   asymmetric start: a narrow deep
-                       32                                               ReLU net is born dead (Lu 2019)
+rai                    a zero-slope layer 100% dead, or >= 50% dead    asymmetric start: a narrow deep
+                       at width <= 32                                   ReLU net is born dead (Lu 2019)
 =====================  ==============================================  ===================================
 """
 
@@ -75,7 +75,11 @@ def _layer_findings(layer: LayerFacts) -> list[tuple[str, str]]:
     found = []
     dead, saturation = layer.dead_fraction, layer.saturation
     if dead is not None and dead >= DEAD_FRACTION_ADVICE:
-        what = f"{layer.name}: {_percent(dead)} of {layer.units} units are dead (no gradient reaches their weights)"
+        if layer.zero_slope:  # flat side: these units pass no gradient and output a constant
+            what = f"{layer.name}: {_percent(dead)} of {layer.units} units are dead (no gradient reaches their weights)"
+        else:  # a leaky side still passes a (small) gradient: the units are linear, not dead for good
+            what = (f"{layer.name}: {_percent(dead)} of {layer.units} units stay on the small-slope side for every "
+                    f"example (they act as linear units with a small gradient)")
         if layer.he_initialised is False:
             found.append(("he_init", what))
         if layer.zero_slope:
@@ -84,7 +88,7 @@ def _layer_findings(layer: LayerFacts) -> list[tuple[str, str]]:
             found.append(("lower_learning_rate", what))
             if not layer.batch_norm:
                 found.append(("batch_norm", what))
-        if dead >= 1.0 or (dead >= DEAD_FRACTION_SEVERE and layer.units <= NARROW_WIDTH):
+        if layer.zero_slope and (dead >= 1.0 or (dead >= DEAD_FRACTION_SEVERE and layer.units <= NARROW_WIDTH)):
             found.append(("rai", what + "; the network is (nearly) a constant function from here on"))
     if saturation is not None and saturation >= SATURATION_ADVICE:
         what = f"{layer.name}: {_percent(saturation)} of units are saturated (derivative near 0 on every example)"

@@ -80,7 +80,21 @@ def check_probe(
         raise ValueError(
             f"y of {owner} must have one entry per example of x ({len(array)}). Received: y={_received(labels)}"
         )
+    _check_class_indices(model, labels, owner)
     return array, labels
+
+
+def _check_class_indices(model: Any, labels: np.ndarray, owner: str) -> None:
+    """Class-index labels must name one of a single-output model's classes (its last axis)."""
+    outputs = getattr(model, "outputs", None) or []
+    classes = outputs[0].shape[-1] if len(outputs) == 1 else None
+    if labels.ndim != 1 or not classes or classes < 2:
+        return
+    if labels.min() < 0 or labels.max() >= classes:
+        raise ValueError(
+            f"y of {owner} must hold class indices from 0 to {classes - 1} for this model's {classes} outputs. "
+            f"Received: labels from {labels.min():g} to {labels.max():g}"
+        )
 
 
 def spread(n: int, size: int) -> np.ndarray:

@@ -12,13 +12,13 @@ import dataclasses
 import hashlib
 import json
 import math
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from relulab import _validate, activations, layers
-from relulab.models import DEFAULT_INITIALIZER, hidden_sizes, initializer
+from relulab.models import (DEFAULT_BATCH_SIZE, DEFAULT_EPOCHS, DEFAULT_HIDDEN, DEFAULT_INITIALIZER,
+                            DEFAULT_LEARNING_RATE, hidden_sizes, initializer)
 
 # kernel_initializer="auto": the initialisation each activation is usually paired with.
 AUTO_INITIALIZERS = {"rectifier": "he_normal", "smooth": "he_normal", "saturating": "glorot_uniform",
@@ -81,11 +81,11 @@ class Grid:
     dataset: str = "digits"
     data_path: str | None = None
     activations: tuple[str, ...] = ("relu",)
-    architectures: tuple[tuple[int, ...], ...] = ((64,),)
-    learning_rates: tuple[float, ...] = (1e-3,)
+    architectures: tuple[tuple[int, ...], ...] = (DEFAULT_HIDDEN,)
+    learning_rates: tuple[float, ...] = (DEFAULT_LEARNING_RATE,)
     seeds: tuple[int, ...] = (0, 1, 2)
-    epochs: int = 5
-    batch_size: int = 32
+    epochs: int = DEFAULT_EPOCHS
+    batch_size: int = DEFAULT_BATCH_SIZE
     kernel_initializer: str = DEFAULT_INITIALIZER  # or "auto" (per activation, see auto_initializer)
     scaling: str = "unit"
     train_size: int | None = None
@@ -113,8 +113,7 @@ class Grid:
         for rate in self.learning_rates:
             _validate.number(rate, name="learning_rate", owner=owner, strictly_above=0.0)
         for seed in self.seeds:
-            if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-                raise ValueError(f"seeds of {owner} must be integers >= 0. Received: seed={seed!r}")
+            _validate.seed(seed, name="seeds", owner=owner)
         _validate.positive_int(self.epochs, name="epochs", owner=owner)
         _validate.positive_int(self.batch_size, name="batch_size", owner=owner)
         if self.kernel_initializer != "auto":

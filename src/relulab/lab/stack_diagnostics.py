@@ -28,18 +28,20 @@ from typing import Any
 import numpy as np
 from keras import ops
 
+from relulab.diagnostics.classify import ASYMPTOTES
+from relulab.diagnostics.probe import DEFAULT_PROBE_SIZE as PROBE_SIZE
+from relulab.diagnostics.probe import spread
+from relulab.diagnostics.regimes import SATURATION_TOLERANCE
 from relulab.lab.stack_activations import Group
 
-PROBE_SIZE = 1024  # examples of the training set in the probe
-SATURATION_TOLERANCE = 0.01  # distance to an asymptote, as a fraction of the output range
-ASYMPTOTES = {"sigmoid": (0.0, 1.0), "hard_sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0), "softsign": (-1.0, 1.0)}
+__all__ = ["ASYMPTOTES", "PROBE_SIZE", "SATURATION_TOLERANCE", "gradient_entries", "history_entries", "probe_indices",
+           "regimes", "unit_fractions"]
 
 
 def probe_indices(size: int, probe_size: int = PROBE_SIZE) -> np.ndarray:
-    """``min(size, probe_size)`` indices spread evenly over ``range(size)``, first and last included."""
-    if size <= probe_size:
-        return np.arange(size)
-    return np.unique(np.linspace(0, size - 1, probe_size).round().astype(int))
+    """``min(size, probe_size)`` indices spread evenly over ``range(size)``, first and last included: the
+    probe of ``relulab.callbacks.default_monitors``."""
+    return spread(size, probe_size)
 
 
 def regimes(group: Group) -> tuple[float, float, float, float]:
