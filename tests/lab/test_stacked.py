@@ -263,7 +263,6 @@ def test_engine_arguments_are_checked():
 
 
 def test_diagnostics_agree_with_the_sequential_engine(data):
-    pytest.importorskip("relulab.callbacks")
     specs = [run(a, 0, epochs=1) for a in ("relu", "tanh", "prelu")]
     stacked, sequential = {}, {}
     StackedEngine().train(specs, data, on_result=lambda r: stacked.setdefault(r.spec.key, r.history))
