@@ -29,6 +29,7 @@ from types import SimpleNamespace
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+import relulab  # noqa: E402,F401  (first: it keeps TensorFlow's start-up lines off the terminal)
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 

@@ -23,16 +23,14 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+import relulab  # noqa: E402,F401  (first: it keeps TensorFlow's start-up lines off the terminal)
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-tf.get_logger().setLevel("ERROR")  # one tf.function per variant is intended, not a retracing problem
-
-tf.get_logger().setLevel("ERROR")  # one tf.function per variant is intended, not a retracing problem
-
-import relulab  # noqa: E402,F401
 from relulab import layers  # noqa: E402
+
+tf.get_logger().setLevel("ERROR")  # one tf.function per variant is intended, not a retracing problem
 
 
 class ArticleMaximumReLU(keras.layers.Layer):

@@ -34,9 +34,9 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+import relulab  # noqa: E402,F401  (first: it keeps TensorFlow's start-up lines off the terminal)
 import keras  # noqa: E402
 
-import relulab  # noqa: E402,F401
 from relulab import callbacks, data  # noqa: E402
 
 

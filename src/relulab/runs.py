@@ -22,6 +22,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from relulab._files import as_if_new
 from relulab.errors import UserError
 
 CONFIG = "config.json"
@@ -79,6 +80,7 @@ def staged(out: Path) -> Iterator[Path]:
     """A staging folder that becomes ``out`` when the block finishes, and vanishes if it fails."""
     out.parent.mkdir(parents=True, exist_ok=True)
     stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
+    as_if_new(stage)
     try:
         yield stage
     except BaseException:

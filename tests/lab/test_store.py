@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import sqlite3
+import stat
 
 import pytest
 
@@ -42,6 +43,12 @@ def test_finished_keys_are_what_resume_skips(tmp_path, grid):
     with results_store.create(tmp_path / "results.db", grid, command=[], versions={}) as store:
         store.add(_result(grid.runs()[1]), engine="test")
         assert store.finished_keys() == {grid.runs()[1].key}
+
+
+def test_a_new_store_has_the_mode_of_any_new_file(tmp_path, grid):
+    results_store.create(tmp_path / "results.db", grid, command=[], versions={}).close()
+    (tmp_path / "plain").touch()
+    assert stat.S_IMODE((tmp_path / "results.db").stat().st_mode) == stat.S_IMODE((tmp_path / "plain").stat().st_mode)
 
 
 def test_a_failed_write_leaves_no_partial_run(tmp_path, grid):

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from relulab import __version__
+from relulab._files import as_if_new
 from relulab.errors import UserError
 from relulab.lab.engine import RunResult
 from relulab.lab.grid import Grid, RunSpec
@@ -138,6 +139,7 @@ def create(path: Path, grid: Grid, *, command: list[str], versions: dict[str, st
     """
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".creating", dir=path.parent)
     os.close(handle)
+    as_if_new(temporary)
     try:
         with contextlib.closing(sqlite3.connect(temporary)) as connection, connection:
             connection.executescript(_SCHEMA)
