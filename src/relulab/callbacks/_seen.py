@@ -7,7 +7,9 @@ epoch's steps, of the norm of that step's gradient (of the batch loss, as the op
 with loss scaling, scaled). The counts are non-trainable ``keras.Variable`` s outside the model,
 updated by a few ``keras.ops`` per site and step (a reduction over the batch and an assignment),
 reset at each epoch's start and read (one device-to-host copy) at its end. Evaluation and prediction
-are not counted. Installing the hooks retraces ``fit``'s train function once per ``fit``.
+are not counted. Installing the hooks retraces ``fit``'s train function once per ``fit``. If ``fit``
+raises, Keras calls no ``on_train_end``: the hooks stay on the model until the monitor's next ``fit``
+removes them; they only count, and change no result.
 """
 
 from __future__ import annotations
