@@ -28,7 +28,7 @@ def backend_startup_silenced() -> Iterator[None]:
         os.dup2(sink.fileno(), 2)
         try:
             yield
-        except BaseException:
+        except Exception:  # not on Ctrl-C: the user stopped it, start-up lines would only be noise
             os.dup2(saved, 2)
             sink.seek(0)
             sys.stderr.write(sink.read().decode(errors="replace"))

@@ -22,10 +22,12 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from relulab import _json as strict_json
 from relulab._files import as_if_new
 from relulab.errors import UserError
 
 CONFIG = "config.json"
+RUN_FILES = (CONFIG, "history.csv", "metrics.json", "model.keras")  # all that a run folder holds
 
 
 def versions() -> dict[str, str]:
@@ -55,7 +57,8 @@ def check_target(out: Path, config: Mapping[str, Any], *, overwrite: bool) -> bo
 
     Raises:
         UserError: ``out`` is a file, the current folder or one above it, holds something that is not a
-            relulab run, or holds a different run and ``overwrite`` is not set.
+            relulab run, or holds a different run and ``overwrite`` is not set, or holds files besides a
+            run's own.
     """
     if not out.exists():
         return False
@@ -70,9 +73,29 @@ def check_target(out: Path, config: Mapping[str, Any], *, overwrite: bool) -> bo
                 return True
         if not overwrite:
             raise UserError(f"--out {out} holds a different run; choose another folder or pass --overwrite.")
+        foreign = sorted(p.name for p in out.iterdir() if p.name not in RUN_FILES)
+        if foreign:
+            raise UserError(f"--out {out} holds files relulab did not write ({', '.join(foreign)}); --overwrite "
+                            f"replaces a run folder only: move them or choose another folder.")
     elif any(out.iterdir()):
         raise UserError(f"--out {out} is not empty and holds no relulab run; choose another folder.")
     return False
+
+
+def check_writable(out: Path) -> None:
+    """Fail now, not after training, when the folder ``out`` cannot be made (a run folder, an experiment).
+
+    Raises:
+        UserError: ``out``'s parent cannot be created or written.
+    """
+    blocking = next((p for p in (out.parent, *out.parent.parents) if p.exists() and not p.is_dir()), None)
+    if blocking is not None:
+        raise UserError(f"--out {out} cannot be made: {blocking} is a file, not a folder.")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        os.rmdir(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".check", dir=out.parent))
+    except OSError as error:
+        raise UserError(f"--out {out} cannot be written: {error.strerror or error}.") from None
 
 
 @contextlib.contextmanager
@@ -92,7 +115,8 @@ def staged(out: Path) -> Iterator[Path]:
 
 
 def write_json(path: Path, payload: Any) -> None:
-    path.write_text(json.dumps(payload, indent=2, sort_keys=False) + "\n")
+    """``payload`` as strict JSON (NaN and infinities, e.g. a diverged loss, become null)."""
+    path.write_text(strict_json.dumps(payload) + "\n")
 
 
 def write_history(path: Path, history: Mapping[str, Sequence[float]]) -> None:
@@ -118,9 +142,9 @@ def save_run(folder: Path, config: Mapping[str, Any], result: Any, *, command: S
     """Write a finished run (a :class:`relulab.training.TrainResult`) into ``folder``."""
     write_json(folder / CONFIG, {"config": dict(config), "command": list(command), "seed": config.get("seed"),
                                  "versions": versions()})
-    write_history(folder / "history.csv", result.history)
-    write_json(folder / "metrics.json", result.metrics())
-    result.model.save(folder / "model.keras")
+    write_history(folder / RUN_FILES[1], result.history)
+    write_json(folder / RUN_FILES[2], result.metrics())
+    result.model.save(folder / RUN_FILES[3])
 
 
 def train_run(config: Any, out: Path, *, overwrite: bool = False, callbacks: Sequence[Any] = (),
@@ -137,6 +161,7 @@ def train_run(config: Any, out: Path, *, overwrite: bool = False, callbacks: Seq
     resolved = config.to_dict()
     if check_target(out, resolved, overwrite=overwrite):
         return None
+    check_writable(out)
     dataset = training.load_data(config)
     result = training.train(config, dataset, callbacks=callbacks)
     with staged(out) as stage:

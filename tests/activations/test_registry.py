@@ -90,6 +90,8 @@ def test_prelu_layer_starts_at_the_function_default():
         ("softplus(beta=0)", ValueError, r"beta of activation 'softplus' must be a finite number > 0\. Received: beta=0"),
         ("leaky_relu(**{'a': 1})", ValueError, r"may not use \* or \*\* arguments"),
         ("1 + 2", ValueError, r"activation spec must be"),
+        ("leaky_relu(negative_slope=0.1, negative_slope=0.2)", ValueError,
+         r"activation spec 'leaky_relu\(negative_slope=0\.1, negative_slope=0\.2\)' gives negative_slope more than once"),
     ],
 )
 def test_bad_specs_name_the_problem(spec, error, match):

@@ -62,9 +62,12 @@ BAD_GRIDS = {
     "zero depth": (["--depths", "0,1"], r"--depths must all be >= 1\. Received: 0,1"),
     "zero seeds": (["--seeds", "0"], r"--seeds must be >= 1\. Received: 0"),
     "unknown preset": (["--preset", "nope"], r"argument --preset: invalid choice: 'nope'"),
-    "bad learning rate": (["--lrs", "0"], r"learning_rate of the grid must be a finite number > 0"),
+    "bad learning rate": (["--lrs", "0"], r"invalid grid: --lrs must be a finite number > 0\. Received: learning_rate=0\.0"),
+    "repeated depth": (["--depths", "1,1"], r"--hidden/--depths repeat a value\. Received: architectures=\[\(64,\), \(64,\)\]"),
+    "repeated learning rate": (["--lrs", "0.001,1e-3"], r"--lrs repeat a value\. Received: learning_rates=\[0\.001, 0\.001\]"),
+    "repeated architecture": (["--hidden", "10;10"], r"--hidden/--depths repeat a value"),
     "baseline not compared": (["--activations", "relu,tanh", "--baseline", "sigmoid"],
-                              r"baseline of the grid must be one of the activations \(relu, tanh\)\. "
+                              r"--baseline must be one of the activations \(relu, tanh\)\. "
                               r"Received: baseline='sigmoid'"),
     "a layer argument the function lacks": (["--activations", "prelu(alpha=0.1)"],
                                             r"PReLU got an unknown argument alpha=0\.1\. Allowed arguments: "
@@ -73,7 +76,7 @@ BAD_GRIDS = {
                                        r"custom activation 'keras.layers:Dense' cannot be built without arguments"),
     "address without ray": (["--address", "127.0.0.1:6379"], r"--address is for --engine ray"),
     "hidden and depths": (["--hidden", "8;8,8", "--depths", "2"], r"--hidden gives the architectures itself"),
-    "unknown dataset": (["--dataset", "imagenet"], r"name_or_path of load must be one of 'digits'.*Received: name_or_path='imagenet'"),
+    "unknown dataset": (["--dataset", "imagenet"], r"--dataset must be one of 'digits'.*Received: name_or_path='imagenet'"),
 }
 
 
@@ -140,6 +143,28 @@ def test_overwrite_resumes_the_same_experiment_and_keeps_foreign_files(tmp_path,
     with sqlite3.connect(out / "results.db") as connection:
         assert {a for (a,) in connection.execute("SELECT activation FROM runs")} == {"relu", "sigmoid"}
     assert (out / "notes.txt").read_text() == "mine"  # --overwrite removes relulab's files only
+    (out / "plots" / "mine.png").write_bytes(b"a user's picture")
+    assert run_cli(["compare", *TINY, "--activations", "relu,tanh", "--out", str(out), "--overwrite"]) == 0
+    assert (out / "plots" / "mine.png").read_bytes() == b"a user's picture"  # in plots/ too
+    assert (out / "plots" / "learning_curves.png").is_file()
+
+
+def test_an_out_folder_that_cannot_be_made_is_one_line_before_any_training(tmp_path, capsys):
+    (tmp_path / "afile").write_text("x")
+    assert run_cli(["compare", *TINY, "--out", str(tmp_path / "afile" / "lab")]) == 2
+    err = capsys.readouterr().err
+    assert err.strip().splitlines()[-1] == f"relulab compare: error: --out {tmp_path / 'afile' / 'lab'} cannot be made: " \
+                                           f"{tmp_path / 'afile'} is a file, not a folder."
+
+
+def test_a_diverged_run_is_stored_with_no_loss_and_reported(tmp_path, capsys):
+    out = tmp_path / "lab"
+    assert run_cli(["compare", *TINY, "--activations", "relu", "--lrs", "1e30", "--out", str(out)]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    losses = [run["test_loss"] for run in summary["runs"]]
+    assert None in losses  # NaN loss -> null, not a crash and not a non-standard NaN token
+    assert run_cli(["compare", *TINY, "--activations", "relu", "--lrs", "1e30", "--out", str(out)]) == 0
+    assert "resumed: 2 runs were already finished, 0 trained now" in capsys.readouterr().out
 
 
 def test_a_new_baseline_reuses_the_runs(experiment, capsys):

@@ -65,7 +65,7 @@ def _good(n=20, features=4):
 
 BAD_INPUTS = {
     "unknown dataset": (lambda d: ["--dataset", "imagenet"],
-                        r"name_or_path of load must be one of 'digits', .* Received: name_or_path='imagenet'"),
+                        r"--dataset must be one of 'digits', .* Received: name_or_path='imagenet'"),
     "unknown activation": (lambda d: ["--activation", "relux"], r"--activation: Unknown activation 'relux'"),
     "bad activation parameter": (lambda d: ["--activation", "leaky_relu(slope=1)"], r"unknown argument slope=1"),
     "missing file": (lambda d: ["--dataset", str(d / "missing.npz")], r"missing\.npz does not exist; expected a \.npz"),
@@ -148,3 +148,34 @@ def test_overwrite_replaces_only_relulab_runs(tmp_path, capsys, monkeypatch):
     assert run_cli(["train", *SMALL, "--out", str(a_file), "--overwrite"]) == 2
     assert "is a file, not a folder; choose another path" in capsys.readouterr().err
     assert a_file.read_text() == "x" and (foreign / "thesis.tex").exists()
+
+
+def test_overwrite_refuses_a_run_folder_that_also_holds_the_users_files(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert run_cli(["train", *SMALL, "--out", str(out)]) == 0
+    (out / "notes.txt").write_text("mine")
+    (out / "sub").mkdir()
+    capsys.readouterr()
+    assert run_cli(["train", *SMALL, "--seed", "1", "--out", str(out), "--overwrite"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"relulab train: error: --out {out} holds files relulab did not write (notes.txt, sub); --overwrite "
+        f"replaces a run folder only: move them or choose another folder.")
+    assert (out / "notes.txt").read_text() == "mine" and json.loads((out / "config.json").read_text())["seed"] == 0
+
+
+def test_an_out_folder_that_cannot_be_made_fails_before_training(tmp_path, capsys, monkeypatch):
+    from relulab import training
+
+    monkeypatch.setattr(training, "train", lambda *a, **k: pytest.fail("trained before checking --out"))
+    (tmp_path / "afile").write_text("x")
+    assert run_cli(["train", *SMALL, "--out", str(tmp_path / "afile" / "run")]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"relulab train: error: --out {tmp_path / 'afile' / 'run'} cannot be made: {tmp_path / 'afile'} is a file, "
+        f"not a folder.")
+
+
+def test_a_diverged_run_writes_strict_json(tmp_path):
+    out = tmp_path / "run"
+    assert run_cli(["train", *SMALL, "--lr", "1e30", "--out", str(out)]) == 0
+    metrics = json.loads((out / "metrics.json").read_text(), parse_constant=lambda c: pytest.fail(f"{c} in JSON"))
+    assert metrics["test_loss"] is None

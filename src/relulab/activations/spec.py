@@ -53,6 +53,10 @@ def parse(spec: str) -> tuple[str, tuple[Any, ...], dict[str, Any]]:
         raise ValueError(f"activation spec must be {_FORM}. Received: spec={spec!r}")
     if any(isinstance(a, ast.Starred) for a in tree.args) or any(k.arg is None for k in tree.keywords):
         raise ValueError(f"activation spec {spec!r} may not use * or ** arguments.")
+    names = [k.arg for k in tree.keywords]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise ValueError(f"activation spec {spec!r} gives {', '.join(repeated)} more than once.")
     args = tuple(_literal(a, spec) for a in tree.args)
     kwargs = {k.arg: _literal(k.value, spec) for k in tree.keywords}
     return tree.func.id, args, kwargs

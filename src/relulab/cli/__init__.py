@@ -2,13 +2,15 @@
 
 Each command lives in its own module with ``register(subparsers)`` (its flags) and ``run(args) -> int``
 (the work, done by library functions that tests call directly). A :class:`relulab.errors.UserError`
-becomes one line on stderr and exit status 2; so does a bad flag.
+becomes one line on stderr and exit status 2; so does a bad flag. A command module's ``FLAGS`` maps the
+library's argument names to its flags, so that "epochs of TrainConfig must be ..." reads "--epochs must be ...".
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import re
 import sys
 from collections.abc import Sequence
 
@@ -23,7 +25,14 @@ class Parser(argparse.ArgumentParser):
 
 
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
-    """Shows each flag's default, and keeps the description's line breaks."""
+    """Shows each flag's default (unless its help already says it, or it has none), and keeps the
+    description's line breaks."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if "(default" in text or action.default is None:
+            return text
+        return super()._get_help_string(action)
 
 
 def build_parser() -> Parser:
@@ -42,6 +51,15 @@ def build_parser() -> Parser:
     return parser
 
 
+# Who the library's checks name as the owner of an argument: "<argument> of <owner> must be ...".
+_OWNED = re.compile(r"\b(\w+) of (?:TrainConfig|mlp|the grid|load)\b")
+
+
+def flag_named(message: str, flags: dict[str, str]) -> str:
+    """``message`` with each "<argument> of <owner>" that ``flags`` knows replaced by its flag."""
+    return _OWNED.sub(lambda m: flags.get(m.group(1), m.group(0)), message)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``relulab`` with ``argv`` (default: ``sys.argv[1:]``) and return the exit status."""
     from relulab.errors import UserError
@@ -56,7 +74,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return args.run(args)
     except UserError as error:
-        print(f"relulab {args.command}: error: {error}", file=sys.stderr)
+        flags = getattr(sys.modules[args.run.__module__], "FLAGS", {})
+        print(f"relulab {args.command}: error: {flag_named(str(error), flags)}", file=sys.stderr)
+        return 2
+    except OSError as error:  # a folder that cannot be written, a full disk, ...: one line, not a traceback
+        where = f": {error.filename}" if error.filename else ""
+        print(f"relulab {args.command}: error: {error.strerror or error}{where}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"relulab {args.command}: interrupted", file=sys.stderr)

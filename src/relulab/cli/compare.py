@@ -7,6 +7,12 @@ from pathlib import Path
 
 from relulab.cli.train import positive_int, widths
 
+# The library's argument name -> the flag that sets it, for error messages (see relulab.cli.flag_named).
+FLAGS = {"activations": "--activations", "architectures": "--hidden/--depths", "learning_rates": "--lrs",
+         "learning_rate": "--lrs", "seeds": "--seeds", "epochs": "--epochs", "batch_size": "--batch-size",
+         "kernel_initializer": "--initializer", "scaling": "--scaling", "train_size": "--train-size",
+         "test_size": "--test-size", "baseline": "--baseline", "name_or_path": "--dataset",
+         "data_path": "--data-path"}
 EXAMPLE = ('relulab compare --dataset fashion_mnist --activations "relu,leaky_relu(negative_slope=0.1),prelu,'
            'sigmoid,tanh" --depths 1,3,10 --width 64 --seeds 3 --epochs 5 --out lab/first')
 

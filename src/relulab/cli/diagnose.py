@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +41,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=run)
 
 
+def import_run_layers(folder: Path) -> None:
+    """Import the custom layer class (``"module:Class"``) that a relulab run folder's config.json names, so
+    that a model trained with ``relulab train --activation module:Class`` loads; anything else is left alone."""
+    from relulab import layers
+    from relulab.runs import CONFIG
+
+    with contextlib.suppress(OSError, ValueError, AttributeError, TypeError):
+        layers.custom_class(str(json.loads((folder / CONFIG).read_text())["config"]["activation"]))
+
+
 def load_model(path: Path) -> Any:
     """``path`` loaded with ``keras.saving.load_model(path, safe_mode=True)``; a UserError if it cannot be."""
     import keras
@@ -47,11 +59,15 @@ def load_model(path: Path) -> Any:
 
     if not path.is_file():
         raise UserError(f"{path}: no such file; give a saved Keras model (.keras)")
+    import_run_layers(path.parent)
     try:
         model = keras.saving.load_model(path, safe_mode=True)
     except Exception as error:  # an untrusted file can fail in many ways; all are the user's to fix
         reason = " ".join(str(error).split()) or type(error).__name__
-        raise UserError(f"{path} is not a Keras model that loads in safe mode: {reason[:300]}") from error
+        if len(reason) > 300:
+            reason = reason[:300].rsplit(" ", 1)[0] + " ..."
+        raise UserError(f"{path} is not a Keras model that loads in safe mode: {reason} (a model with custom "
+                        f"layers loads only where their module is imported and registered)") from error
     if not isinstance(model, keras.Model):
         raise UserError(f"{path} holds a {type(model).__name__}, not a Keras model")
     return model
@@ -82,7 +98,7 @@ def probe_data(args: argparse.Namespace, input_shape: tuple | None) -> tuple[Any
 def run(args: argparse.Namespace) -> int:
     from relulab.diagnostics import diagnose
     from relulab.diagnostics.probe import input_spec
-    from relulab.errors import user_input
+    from relulab.errors import UserError, user_input
 
     model = load_model(args.model)
     with user_input(str(args.model)):
@@ -90,8 +106,16 @@ def run(args: argparse.Namespace) -> int:
     x, y, described = probe_data(args, None if spec is None else spec[0])
     loss = args.loss or getattr(model, "loss", None)
     with user_input(f"diagnosing {args.model} on {described}"):
-        report = diagnose(model, x, y if loss is not None else None, layers=args.layers, loss=loss,
-                          batch_size=args.batch_size)
+        try:
+            report = diagnose(model, x, y if loss is not None else None, layers=args.layers, loss=loss,
+                              batch_size=args.batch_size)
+        except (ValueError, TypeError, UserError):
+            raise
+        except Exception as error:  # the backend's own error, e.g. a --loss that does not fit the labels
+            text = re.sub(r"\{\{.*?\}\}|\[Op:.*", "", str(error)).strip()  # TensorFlow's node and op names
+            reason = text.splitlines()[0] if text else type(error).__name__
+            raise UserError(f"diagnosing {args.model} with loss {loss!r} failed ({reason}); --loss must suit "
+                            f"integer class labels, e.g. sparse_categorical_crossentropy") from error
     note = None if loss is not None else "gradients not measured: the model has no compiled loss (pass --loss)"
     if args.json:
         print(json.dumps({"model_path": str(args.model), "probe": described, "note": note, **report.to_dict()},

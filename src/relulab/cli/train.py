@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 from pathlib import Path
 
 from relulab.activations.spec import normalise_name
 
-# TrainConfig field -> the flag that sets it, for error messages.
+# The library's argument name -> the flag that sets it, for error messages (see relulab.cli.flag_named).
 FLAGS = {"epochs": "--epochs", "batch_size": "--batch-size", "learning_rate": "--lr", "dropout": "--dropout",
          "seed": "--seed", "hidden": "--hidden", "kernel_initializer": "--initializer", "scaling": "--scaling",
-         "train_size": "--train-size", "test_size": "--test-size"}
+         "train_size": "--train-size", "test_size": "--test-size", "name_or_path": "--dataset",
+         "data_path": "--data-path"}
 EXAMPLE = 'relulab train --dataset digits --activation "leaky_relu(negative_slope=0.1)" --epochs 5 --out runs/leaky'
 
 
@@ -87,9 +87,8 @@ def config_from_args(args: argparse.Namespace):
             scaling=args.scaling, train_size=args.train_size, test_size=args.test_size,
             monitor=getattr(args, "monitor", False),
         )
-    except (ValueError, TypeError) as error:  # name the flag, not the Python field
-        message = re.sub(r"^(\w+) of (TrainConfig|mlp)", lambda m: FLAGS.get(m.group(1), m.group(0)), str(error))
-        raise UserError(message) from error
+    except (ValueError, TypeError) as error:  # relulab.cli.main names the flag (FLAGS)
+        raise UserError(str(error)) from error
 
 
 def default_out(config) -> Path:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
-import json
-import math
 from pathlib import Path
 from typing import Any
 
+from relulab import _json as strict_json
 from relulab.lab import stats
 from relulab.lab.store import Store
 
@@ -20,11 +19,11 @@ def summary_rows(store: Store) -> list[dict[str, Any]]:
 
 
 def csv_text(rows: list[dict[str, Any]]) -> str:
-    """The summary rows as CSV text, one line per configuration."""
+    """The summary rows as CSV text, one line per configuration; a missing value (NaN) is an empty cell."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=list(rows[0]) if rows else ["activation"], lineterminator="\n")
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows(strict_json.finite_or_none(rows))
     return buffer.getvalue()
 
 
@@ -36,17 +35,7 @@ def json_text(store: Store) -> str:
         "runs": [{"spec": r.spec.to_dict(), "test_loss": r.test_loss, "test_accuracy": r.test_accuracy,
                   "seconds": r.seconds, "history": r.history} for r in store.results()],
     }
-    return json.dumps(_nan_to_none(payload), indent=1) + "\n"
-
-
-def _nan_to_none(value: Any) -> Any:
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _nan_to_none(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_nan_to_none(v) for v in value]
-    return value
+    return strict_json.dumps(payload, indent=1) + "\n"
 
 
 def write_all(folder: Path, store: Store) -> dict[str, Path]:

@@ -114,6 +114,10 @@ class Grid:
             _validate.number(rate, name="learning_rate", owner=owner, strictly_above=0.0)
         for seed in self.seeds:
             _validate.seed(seed, name="seeds", owner=owner)
+        for name in ("architectures", "learning_rates", "seeds"):
+            values = getattr(self, name)
+            if len(set(values)) != len(values):
+                raise ValueError(f"{name} of {owner} repeat a value. Received: {name}={list(values)}")
         _validate.positive_int(self.epochs, name="epochs", owner=owner)
         _validate.positive_int(self.batch_size, name="batch_size", owner=owner)
         if self.kernel_initializer != "auto":

@@ -24,7 +24,7 @@ from matplotlib.figure import Figure
 from relulab.lab.engine import RunResult
 from relulab.lab.grid import Grid
 from relulab.lab.plots_activations import activation_functions
-from relulab.lab.plots_captions import CAPTIONS
+from relulab.lab.plots_captions import CAPTIONS, FIGURE_NAMES
 from relulab.lab.plots_curves import dead_fraction, learning_curves
 from relulab.lab.plots_depth import accuracy_vs_depth
 from relulab.lab.plots_gradients import gradient_flow
@@ -46,6 +46,7 @@ def figures(results: Sequence[RunResult], grid: Grid) -> dict[str, Figure]:
         "gradient_flow": lambda: gradient_flow(results, colours=colours),
         "accuracy_vs_depth": lambda: accuracy_vs_depth(results, colours=colours),
     }
+    assert tuple(makers) == FIGURE_NAMES, "plots_captions names every figure, in this order"
     built = {name: make() for name, make in makers.items()}
     return {name: figure for name, figure in built.items() if figure is not None}
 

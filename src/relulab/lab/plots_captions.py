@@ -41,3 +41,7 @@ CAPTIONS = {
         "error bars do not settle a comparison; the paired differences in the table do."
     ),
 }
+
+
+# Every figure by file name (``plots/<name>.png``), in reading order: all the PNGs relulab writes.
+FIGURE_NAMES = tuple(CAPTIONS)

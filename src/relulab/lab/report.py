@@ -152,10 +152,13 @@ def _how_to_read(baseline: str) -> str:
         "at the 5% level on this data and budget (with many rows, about one in twenty does so by chance). "
         "<b>Dead fraction</b> is the share of hidden units whose pre-activation stays on the flat (or "
         "small-slope) side of the kink for every probed example after the last epoch, averaged over the hidden "
-        "layers; a dead ReLU unit passes no gradient to its weights and stops learning. <b>Gradient ratio</b> "
+        "layers; a dead ReLU unit passes no gradient to its weights and stops learning (a leaky one still "
+        "passes its small slope). <b>Gradient ratio</b> "
         "is the norm of the loss gradient for the first layer's kernel over that for the last (output) layer's, "
         "after the last epoch: far below 1 means the gradient vanishes on its way back to the input and the "
-        "first layers hardly learn; far above 1, that it explodes. Time is wall-clock seconds per run.</p>"
+        "first layers hardly learn; far above 1, that it explodes. Time is wall-clock seconds per run; runs "
+        "that the stacked engine trains together share their stack's time equally, so there it compares "
+        "architectures, not activations.</p>"
     )
 
 

@@ -7,8 +7,8 @@ resumes: finished runs are skipped, unfinished ones redone.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-import shutil
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -17,6 +17,7 @@ from relulab.errors import UserError
 from relulab.lab import store as results_store
 from relulab.lab.engine import RunResult, SequentialEngine
 from relulab.lab.grid import Grid
+from relulab.lab.plots_captions import FIGURE_NAMES
 
 ENGINES = ("stacked", "sequential", "ray")
 
@@ -47,23 +48,22 @@ def make_engine(name: str, *, address: str | None = None) -> Any:
 
 
 # What relulab compare writes into an experiment folder: all that --overwrite may remove.
-ARTIFACTS = ("results.db", "results.db-wal", "results.db-shm", "summary.csv", "summary.json", "report.html", "plots")
+ARTIFACTS = ("results.db", "results.db-wal", "results.db-shm", "summary.csv", "summary.json", "report.html",
+             *(f"plots/{name}.png" for name in FIGURE_NAMES))
 
 
 def clear_experiment(folder: Path) -> None:
-    """Remove relulab's own files from ``folder``, and nothing else."""
+    """Remove relulab's own files from ``folder`` (and ``plots/`` if that leaves it empty), nothing else."""
     for name in ARTIFACTS:
-        path = folder / name
-        if path.is_dir():
-            shutil.rmtree(path)
-        elif path.exists():
-            path.unlink()
+        (folder / name).unlink(missing_ok=True)
+    with contextlib.suppress(OSError):  # not empty: it holds the user's files, which stay
+        (folder / "plots").rmdir()
 
 
 def open_or_create(folder: Path, grid: Grid, *, overwrite: bool, command: list[str]) -> results_store.Store:
     """The store for ``grid`` in ``folder``: resumed when it holds the same grid; another experiment
     there is refused, or replaced with ``overwrite``."""
-    from relulab.runs import versions
+    from relulab.runs import check_writable, versions
 
     path = folder / results_store.FILENAME
     if folder.exists() and not folder.is_dir():
@@ -80,6 +80,7 @@ def open_or_create(folder: Path, grid: Grid, *, overwrite: bool, command: list[s
         clear_experiment(folder)
     elif folder.exists() and any(folder.iterdir()):
         raise UserError(f"--out {folder} is not empty and holds no relulab experiment; choose another folder.")
+    check_writable(folder)
     folder.mkdir(parents=True, exist_ok=True)
     return results_store.create(path, grid, command=command, versions=versions())
 

@@ -35,7 +35,7 @@ CREATE TABLE experiment (
 CREATE TABLE runs (
     key TEXT PRIMARY KEY, spec TEXT NOT NULL, activation TEXT NOT NULL, hidden TEXT NOT NULL,
     depth INTEGER NOT NULL, learning_rate REAL NOT NULL, seed INTEGER NOT NULL, initializer TEXT NOT NULL,
-    test_loss REAL NOT NULL, test_accuracy REAL NOT NULL, seconds REAL NOT NULL, engine TEXT NOT NULL,
+    test_loss REAL, test_accuracy REAL, seconds REAL NOT NULL, engine TEXT NOT NULL,
     finished REAL NOT NULL);
 CREATE TABLE epochs (
     run_key TEXT NOT NULL REFERENCES runs(key), epoch INTEGER NOT NULL, metric TEXT NOT NULL,
@@ -93,12 +93,13 @@ class Store:
             self.connection.execute(
                 "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (spec.key, json.dumps(spec.to_dict()), spec.activation, json.dumps(list(spec.hidden)), spec.depth,
-                 spec.learning_rate, spec.seed, spec.kernel_initializer, result.test_loss, result.test_accuracy,
+                 spec.learning_rate, spec.seed, spec.kernel_initializer, _nullable_real(result.test_loss),
+                 _nullable_real(result.test_accuracy),
                  result.seconds, engine, time.time()),
             )
             self.connection.executemany(
                 "INSERT INTO epochs VALUES (?, ?, ?, ?)",
-                [(spec.key, epoch + 1, metric, _finite_or_none(value))
+                [(spec.key, epoch + 1, metric, _nullable_real(value))
                  for metric, values in result.history.items() for epoch, value in enumerate(values)],
             )
 
@@ -108,19 +109,23 @@ class Store:
         for key, epoch, metric, value in self.connection.execute(
             "SELECT run_key, epoch, metric, value FROM epochs ORDER BY run_key, metric, epoch"
         ):
-            histories.setdefault(key, {}).setdefault(metric, []).append(float("nan") if value is None else value)
+            histories.setdefault(key, {}).setdefault(metric, []).append(_real(value))
         finished = {
             row["key"]: RunResult(RunSpec.from_dict(json.loads(row["spec"])), histories.get(row["key"], {}),
-                                  row["test_loss"], row["test_accuracy"], row["seconds"])
+                                  _real(row["test_loss"]), _real(row["test_accuracy"]), row["seconds"])
             for row in self.connection.execute("SELECT * FROM runs")
         }
         order = {spec.key: index for index, spec in enumerate(self.grid().runs())}
         return sorted(finished.values(), key=lambda r: order.get(r.spec.key, len(order)))
 
 
-def _finite_or_none(value: float) -> float | None:
+def _nullable_real(value: float) -> float | None:
     value = float(value)
-    return value if value == value else None  # NaN is stored as NULL
+    return value if value == value else None  # NaN (a diverged run's loss, a metric with no value) is NULL
+
+
+def _real(value: float | None) -> float:
+    return float("nan") if value is None else value
 
 
 def _connect(path: Path) -> sqlite3.Connection:
