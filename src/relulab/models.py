@@ -37,6 +37,11 @@ def hidden_sizes(hidden: int | Sequence[int] = DEFAULT_HIDDEN, depth: int | None
     return tuple(_validate.positive_int(width, name="hidden", owner="mlp") for width in hidden)
 
 
+def kernel_layer_names(depth: int) -> list[str]:
+    """The names :func:`mlp` gives its Dense layers: ``dense_1 .. dense_<depth>``, then ``output``."""
+    return [f"dense_{i}" for i in range(1, depth + 1)] + ["output"]
+
+
 def mlp(
     input_shape: int | Sequence[int],
     num_classes: int,
@@ -88,22 +93,23 @@ def mlp(
     # passed in is cloned, so that layers never share one)
     layers.get(activation)  # check the spec once, before building anything
 
+    names = kernel_layer_names(len(widths))
     inputs = keras.Input(shape, name="inputs")
     x = keras.layers.Flatten(name="flatten")(inputs) if len(shape) > 1 else inputs
     for index, width in enumerate(widths, start=1):
         if batch_norm:
             x = keras.layers.Dense(width, use_bias=False, kernel_initializer=_seeded(kernel_initializer, seed, index),
-                                   name=f"dense_{index}")(x)
+                                   name=names[index - 1])(x)
             x = keras.layers.BatchNormalization(name=f"batch_norm_{index}")(x)
             x = layers.get(activation, name=f"activation_{index}")(x)
         else:
             act = layers.get(activation)
             x = keras.layers.Dense(width, activation=act, kernel_initializer=_seeded(kernel_initializer, seed, index),
-                                   name=f"dense_{index}")(x)
+                                   name=names[index - 1])(x)
         if dropout:
             x = keras.layers.Dropout(dropout, name=f"dropout_{index}")(x)
     outputs = keras.layers.Dense(num_classes, activation="softmax", kernel_initializer=_seeded(
-        "glorot_uniform", seed, len(widths) + 1), name="output")(x)
+        "glorot_uniform", seed, len(widths) + 1), name=names[-1])(x)
     model = keras.Model(inputs, outputs, name=name)
     if compile:
         model.compile(

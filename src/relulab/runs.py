@@ -26,8 +26,8 @@ from relulab import _json as strict_json
 from relulab._files import as_if_new
 from relulab.errors import UserError
 
-CONFIG = "config.json"
-RUN_FILES = (CONFIG, "history.csv", "metrics.json", "model.keras")  # all that a run folder holds
+CONFIG, HISTORY, METRICS, MODEL = "config.json", "history.csv", "metrics.json", "model.keras"
+RUN_FILES = (CONFIG, HISTORY, METRICS, MODEL)  # all that a run folder holds
 
 
 def versions() -> dict[str, str]:
@@ -142,9 +142,9 @@ def save_run(folder: Path, config: Mapping[str, Any], result: Any, *, command: S
     """Write a finished run (a :class:`relulab.training.TrainResult`) into ``folder``."""
     write_json(folder / CONFIG, {"config": dict(config), "command": list(command), "seed": config.get("seed"),
                                  "versions": versions()})
-    write_history(folder / RUN_FILES[1], result.history)
-    write_json(folder / RUN_FILES[2], result.metrics())
-    result.model.save(folder / RUN_FILES[3])
+    write_history(folder / HISTORY, result.history)
+    write_json(folder / METRICS, result.metrics())
+    result.model.save(folder / MODEL)
 
 
 def train_run(config: Any, out: Path, *, overwrite: bool = False, callbacks: Sequence[Any] = (),

@@ -106,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
     result = runs.train_run(config, out, overwrite=args.overwrite, command=args.command_line,
                             callbacks=[TrainingProgress(description=f"{config.activation} on {config.dataset}")])
     if result is None:
-        metrics = json.loads((out / "metrics.json").read_text())
+        metrics = json.loads((out / runs.METRICS).read_text())
         print(f"{out} already holds this run (test accuracy {metrics['test_accuracy']:.4f}); "
               f"pass --overwrite to train it again.")
         return 0

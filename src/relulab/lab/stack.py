@@ -18,6 +18,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from relulab import models
 from relulab.lab import stack_diagnostics as diag
 from relulab.lab.fused_adam import FusedAdam
 from relulab.lab.grid import RunSpec
@@ -28,22 +29,15 @@ from relulab.layers import PReLU
 EVAL_CHUNK = 4096  # test examples per forward pass of the evaluation
 
 
-def layer_names(depth: int) -> list[str]:
-    """The Keras names of the MLP's kernel layers: ``dense_1 .. dense_<depth>``, ``output``."""
-    return [f"dense_{i}" for i in range(1, depth + 1)] + ["output"]
-
-
 def initial_weights(spec: RunSpec, input_shape: Sequence[int], num_classes: int) -> dict[str, np.ndarray]:
     """The weights ``models.mlp`` starts ``spec`` from when it trains alone: ``{"dense_1/kernel": ...}``,
     with ``"<layer>/alpha"`` for PReLU slopes."""
-    from relulab import models
-
     keras.utils.set_random_seed(spec.seed)
     model = models.mlp(input_shape, num_classes, hidden=spec.hidden, activation=spec.activation,
                        kernel_initializer=spec.kernel_initializer, learning_rate=spec.learning_rate, compile=False,
                        seed=spec.seed)
     weights = {}
-    for name in layer_names(len(spec.hidden)):
+    for name in models.kernel_layer_names(len(spec.hidden)):
         layer = model.get_layer(name)
         weights[f"{name}/kernel"] = np.asarray(layer.kernel)
         weights[f"{name}/bias"] = np.asarray(layer.bias)
@@ -69,7 +63,7 @@ class Stack:
             raise ValueError(f"specs of Stack must share hidden widths, epochs, batch size and learning rate. "
                              f"Received: {sorted(shared)}")
         self.batch_size = first.batch_size
-        self.names = layer_names(len(first.hidden))
+        self.names = models.kernel_layer_names(len(first.hidden))
         self.groups = groups_of([s.activation for s in self.specs])
         solo = [initial_weights(s, input_shape, num_classes) for s in self.specs]
         stacked = lambda key: np.stack([w[key] for w in solo])  # noqa: E731
