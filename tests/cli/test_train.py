@@ -30,7 +30,7 @@ def test_train_writes_a_folder_that_explains_itself(tmp_path, capsys):
     assert 0.0 <= metrics["test_accuracy"] <= 1.0
     assert f"test accuracy {metrics['test_accuracy']:.4f}" in capsys.readouterr().out
     history = (out / "history.csv").read_text().splitlines()
-    assert history[0] == "epoch,accuracy,loss" and len(history) == 3
+    assert history[0] == "epoch,accuracy,loss,val_accuracy,val_loss" and len(history) == 3
 
 
 def test_the_same_run_again_is_recognised_and_a_different_one_refused(tmp_path, capsys):

@@ -11,12 +11,12 @@ import pytest
 import tensorflow as tf
 from sklearn.datasets import load_digits
 
-from relulab import models
+from relulab import training
 from relulab.activations import registry
 from relulab.lab import stack_activations
 from relulab.lab import stack_diagnostics as diag
 from relulab.lab.engine import SequentialEngine
-from relulab.lab.grid import RunSpec, epoch_order
+from relulab.lab.grid import RunSpec
 from relulab.lab.stack_data import StackData
 from relulab.lab.stack_activations import LayerActivations, groups_of, unstackable_reason
 from relulab.lab.stacked import StackedEngine, balanced_chunks
@@ -38,18 +38,9 @@ def run(activation: str = "relu", seed: int = 0, *, hidden=(24, 12), learning_ra
 
 
 def alone(spec: RunSpec, data) -> tuple[dict[str, list[float]], keras.Model]:
-    """The reference: one plain Keras model from models.mlp, fed in the run's order, one fit per epoch."""
-    keras.utils.set_random_seed(spec.seed)
-    model = models.mlp(data.input_shape, data.num_classes, hidden=spec.hidden, activation=spec.activation,
-                       kernel_initializer=spec.kernel_initializer, learning_rate=spec.learning_rate, seed=spec.seed)
-    history: dict[str, list[float]] = {}
-    for epoch in range(spec.epochs):
-        order = epoch_order(spec.seed, epoch, len(data.x_train))
-        fitted = model.fit(data.x_train[order], data.y_train[order], batch_size=spec.batch_size, epochs=1,
-                           shuffle=False, validation_data=(data.x_test, data.y_test), verbose=0)
-        for key, values in fitted.history.items():
-            history.setdefault(key, []).append(values[-1])
-    return history, model
+    """The reference: the one training loop (``relulab train``'s, the sequential engine's) on this run."""
+    result = training.train(spec.train_config(monitor=False), data)
+    return result.history, result.model
 
 
 STACK = [run("relu", 1), run("tanh", 1), run("prelu", 0), run("leaky_relu(negative_slope=0.1)", 2),

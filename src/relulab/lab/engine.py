@@ -2,7 +2,8 @@
 
 An engine takes runs that share a dataset and hands back one :class:`RunResult` per run, as each
 finishes, through ``on_result``; the caller (the lab) stores it. Engines differ only in how they
-schedule the work: :class:`SequentialEngine` fits one Keras model after another (the reference),
+schedule the work: :class:`SequentialEngine` trains one Keras model after another with
+:func:`relulab.training.train`, the loop ``relulab train`` runs (the reference),
 the stacked engine trains many runs as one computation, and the Ray engine spreads work units
 over a cluster.
 
@@ -16,13 +17,12 @@ hidden layers and ``output`` for the softmax layer (gradient norms only).
 from __future__ import annotations
 
 import dataclasses
-import time
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 import keras
 
-from relulab.lab.grid import RunSpec, epoch_order
+from relulab.lab.grid import RunSpec
 
 
 @dataclasses.dataclass
@@ -55,7 +55,7 @@ class Engine(Protocol):
 
 
 class SequentialEngine:
-    """One Keras ``fit`` per run and epoch, in the runs' paired data order: the reference engine."""
+    """One :func:`relulab.training.train` per run, in the runs' paired data order: the reference engine."""
 
     name = "sequential"
 
@@ -65,30 +65,10 @@ class SequentialEngine:
 
     @staticmethod
     def train_one(spec: RunSpec, dataset: Any, *, on_progress=lambda steps: None, diagnostics=True) -> RunResult:
-        from relulab import models
+        from relulab import training
 
-        keras.utils.set_random_seed(spec.seed)
-        model = models.mlp(
-            dataset.input_shape, dataset.num_classes, hidden=spec.hidden, activation=spec.activation,
-            kernel_initializer=spec.kernel_initializer, learning_rate=spec.learning_rate, seed=spec.seed,
-        )
-        callbacks = [_StepCounter(on_progress)]
-        if diagnostics:
-            from relulab import callbacks as monitors
-
-            callbacks += monitors.default_monitors(dataset.x_train, dataset.y_train)
-        history: dict[str, list[float]] = {}
-        start = time.perf_counter()
-        for epoch in range(spec.epochs):
-            order = epoch_order(spec.seed, epoch, len(dataset.x_train))
-            fitted = model.fit(
-                dataset.x_train[order], dataset.y_train[order], batch_size=spec.batch_size, epochs=1,
-                shuffle=False, validation_data=(dataset.x_test, dataset.y_test), callbacks=callbacks, verbose=0,
-            )
-            for key, values in fitted.history.items():
-                history.setdefault(key, []).append(float(values[-1]))
-        seconds = time.perf_counter() - start
-        return RunResult(spec, history, history["val_loss"][-1], history["val_accuracy"][-1], seconds)
+        result = training.train(spec.train_config(monitor=diagnostics), dataset, callbacks=[_StepCounter(on_progress)])
+        return RunResult(spec, result.history, result.test_loss, result.test_accuracy, result.seconds)
 
 
 class _StepCounter(keras.callbacks.Callback):

@@ -14,11 +14,10 @@ import json
 import math
 from typing import Any
 
-import numpy as np
-
 from relulab import _validate, activations, layers
 from relulab.models import (DEFAULT_BATCH_SIZE, DEFAULT_EPOCHS, DEFAULT_HIDDEN, DEFAULT_INITIALIZER,
                             DEFAULT_LEARNING_RATE, hidden_sizes, initializer)
+from relulab.training import epoch_order  # noqa: F401  (the lab's data order is the training loop's)
 
 # kernel_initializer="auto": the initialisation each activation is usually paired with.
 AUTO_INITIALIZERS = {"rectifier": "he_normal", "smooth": "he_normal", "saturating": "glorot_uniform",
@@ -68,6 +67,15 @@ class RunSpec:
 
     def to_dict(self) -> dict[str, Any]:
         return {**dataclasses.asdict(self), "hidden": list(self.hidden)}
+
+    def train_config(self, *, monitor: bool) -> Any:
+        """This run as the :class:`relulab.training.TrainConfig` that ``relulab train`` would run (its data
+        settings are the grid's; the lab passes the loaded dataset)."""
+        from relulab.training import TrainConfig
+
+        return TrainConfig(activation=self.activation, hidden=self.hidden, kernel_initializer=self.kernel_initializer,
+                           learning_rate=self.learning_rate, epochs=self.epochs, batch_size=self.batch_size,
+                           seed=self.seed, monitor=monitor)
 
     @classmethod
     def from_dict(cls, payload: dict[str, Any]) -> RunSpec:
@@ -171,12 +179,3 @@ class Grid:
         (the baseline only changes the analysis, so it is left out)."""
         payload = {k: v for k, v in self.to_dict().items() if k != "baseline"}
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
-
-
-def epoch_order(seed: int, epoch: int, size: int) -> np.ndarray:
-    """The order in which a run with ``seed`` visits ``size`` training examples in ``epoch``.
-
-    It depends only on the seed and the epoch, never on the activation, so runs that differ only in
-    activation see the same batches (a paired design).
-    """
-    return np.random.default_rng([seed, epoch]).permutation(size)
