@@ -112,12 +112,8 @@ def train(
 ) -> TrainResult:
     """Build the model ``config`` describes and :func:`fit` it (loading the data unless given)."""
     dataset = load_data(config) if dataset is None else dataset
-    model = build_model(config, dataset)
-    # Monitors first: they add their metrics to the epoch logs that later callbacks (CSVLogger,
-    # EarlyStopping, a progress bar) read.
-    callbacks = [*(monitors(dataset) if config.monitor else []), *callbacks]
-    return fit(model, dataset, seed=config.seed, epochs=config.epochs, batch_size=config.batch_size,
-               callbacks=callbacks, verbose=verbose)
+    return fit(build_model(config, dataset), dataset, seed=config.seed, epochs=config.epochs,
+               batch_size=config.batch_size, monitor=config.monitor, callbacks=callbacks, verbose=verbose)
 
 
 def fit(
@@ -127,20 +123,24 @@ def fit(
     seed: int,
     epochs: int,
     batch_size: int,
+    monitor: bool = False,
     callbacks: Sequence[keras.callbacks.Callback] = (),
     verbose: int | str = 0,
 ) -> TrainResult:
     """Fit the compiled ``model`` on ``dataset``'s training set in the order :func:`epoch_order` gives, with
     the test set evaluated after every epoch (``val_loss``, ``val_accuracy``); the last evaluation is the
-    result's test loss and accuracy.
+    result's test loss and accuracy. ``monitor`` adds the dead-unit and gradient-flow monitors.
 
     One ``model.fit`` call, so callbacks see one training (``on_train_begin`` once, every epoch's logs).
     """
+    # Monitors first: they add their metrics to the epoch logs that later callbacks (CSVLogger,
+    # EarlyStopping, a progress bar) read.
+    callbacks = [*(monitors(dataset) if monitor else []), *callbacks]
     batches = EpochBatches(dataset.x_train, dataset.y_train, batch_size=batch_size, seed=seed)
     start = time.perf_counter()
     fitted = model.fit(
         batches, epochs=epochs, steps_per_epoch=batches.steps_per_epoch, shuffle=False,
-        validation_data=(dataset.x_test, dataset.y_test), callbacks=list(callbacks), verbose=verbose,
+        validation_data=(dataset.x_test, dataset.y_test), callbacks=callbacks, verbose=verbose,
     )
     seconds = time.perf_counter() - start
     history = {key: [float(v) for v in values] for key, values in fitted.history.items()}

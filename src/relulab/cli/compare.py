@@ -12,7 +12,7 @@ FLAGS = {"activations": "--activations", "architectures": "--hidden/--depths", "
          "learning_rate": "--lrs", "seeds": "--seeds", "epochs": "--epochs", "batch_size": "--batch-size",
          "kernel_initializer": "--initializer", "scaling": "--scaling", "train_size": "--train-size",
          "test_size": "--test-size", "baseline": "--baseline", "name_or_path": "--dataset",
-         "data_path": "--data-path"}
+         "data_path": "--data-path", "model": "--model"}
 EXAMPLE = ('relulab compare --dataset fashion_mnist --activations "relu,leaky_relu(negative_slope=0.1),prelu,'
            'sigmoid,tanh" --depths 1,3,10 --width 64 --seeds 3 --epochs 5 --out lab/first')
 
@@ -61,6 +61,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--dataset", help="built-in dataset or .npz/.csv file (default: digits)")
     parser.add_argument("--data-path", help="local copy of a built-in dataset")
     parser.add_argument("--activations", type=split_specs, help="comma-separated activation specs (default: relu)")
+    parser.add_argument("--model", help="your own model instead of the MLP: 'package.module:build' (build(activation) "
+                                        "returns a Keras model) or a saved model (.keras, .h5) whose activations "
+                                        "are swapped per run")
     parser.add_argument("--depths", type=numbers(int), help="comma-separated numbers of hidden layers (default: 1)")
     parser.add_argument("--width", type=positive_int, help="units per hidden layer (default: 64)")
     parser.add_argument("--hidden", type=architectures,
@@ -94,6 +97,14 @@ def grid_from_args(args: argparse.Namespace):
     settings = preset(args.preset) if args.preset else {}
     if args.address and args.engine != "ray":
         raise UserError(f"--address is for --engine ray; it would be ignored with --engine {args.engine}.")
+    if args.model is not None:
+        given = [flag for flag, value in (("--hidden", args.hidden), ("--depths", args.depths),
+                                          ("--width", args.width), ("--initializer", args.initializer)) if value is not None]
+        if given:
+            raise UserError(f"--model brings its own architecture and initialisers; drop {', '.join(given)}.")
+        settings["model"] = args.model
+        settings.pop("architectures", None)
+        settings.pop("kernel_initializer", None)
     if args.hidden is not None and (args.depths is not None or args.width is not None):
         raise UserError("--hidden gives the architectures itself; drop --depths and --width, or --hidden.")
     if args.seeds is not None:
@@ -129,7 +140,8 @@ def run(args: argparse.Namespace) -> int:
     grid = grid_from_args(args)
     folder = args.out or Path("lab") / (args.preset or "compare")
     runs = len(grid.runs())
-    print(f"{runs} runs: {len(grid.activations)} activations x {len(grid.architectures)} architectures x "
+    shape = f"{len(grid.architectures)} architectures" if grid.model is None else f"the model {grid.model}"
+    print(f"{runs} runs: {len(grid.activations)} activations x {shape} x "
           f"{len(grid.learning_rates)} learning rates x {len(grid.seeds)} seeds on {grid.dataset} -> {folder}")
     with StepProgress(description="compare") as bar:
         outcome = run_experiment(grid, folder, engine=args.engine, address=args.address, overwrite=args.overwrite,

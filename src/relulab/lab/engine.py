@@ -55,7 +55,8 @@ class Engine(Protocol):
 
 
 class SequentialEngine:
-    """One :func:`relulab.training.train` per run, in the runs' paired data order: the reference engine."""
+    """One :func:`relulab.training.train` per run (for a user's model, its model through
+    :func:`relulab.training.fit`), in the runs' paired data order: the reference engine."""
 
     name = "sequential"
 
@@ -67,7 +68,17 @@ class SequentialEngine:
     def train_one(spec: RunSpec, dataset: Any, *, on_progress=lambda steps: None, diagnostics=True) -> RunResult:
         from relulab import training
 
-        result = training.train(spec.train_config(monitor=diagnostics), dataset, callbacks=[_StepCounter(on_progress)])
+        counter = [_StepCounter(on_progress)]
+        if spec.model is None:
+            result = training.train(spec.train_config(monitor=diagnostics), dataset, callbacks=counter)
+        else:
+            from relulab.lab import user_model
+
+            model = user_model.resolve(spec.model).build(
+                spec.activation, seed=spec.seed, learning_rate=spec.learning_rate,
+                input_shape=dataset.input_shape, num_classes=dataset.num_classes)
+            result = training.fit(model, dataset, seed=spec.seed, epochs=spec.epochs, batch_size=spec.batch_size,
+                                  monitor=diagnostics, callbacks=counter)
         return RunResult(spec, result.history, result.test_loss, result.test_accuracy, result.seconds)
 
 

@@ -1,6 +1,7 @@
 """What a comparison trains: an experiment's grid, expanded into runs.
 
-A :class:`Grid` is activations x architectures x learning rates x seeds on one dataset; each
+A :class:`Grid` is activations x architectures x learning rates x seeds on one dataset (with a user's
+``model``, see :mod:`relulab.lab.user_model`: activations x learning rates x seeds); each
 combination is one :class:`RunSpec`. Runs with the same seed see the same initial weights in their
 shared layers' shapes and the same data order (see :func:`epoch_order`), so differences between
 activations are paired.
@@ -23,6 +24,7 @@ from relulab.training import epoch_order  # noqa: F401  (the lab's data order is
 AUTO_INITIALIZERS = {"rectifier": "he_normal", "smooth": "he_normal", "saturating": "glorot_uniform",
                      "linear": "glorot_uniform"}
 AUTO_OVERRIDES = {"selu": "lecun_normal"}
+MODEL_INITIALIZER = "model"  # a user's model keeps the initialisers its layers declare
 
 
 def auto_initializer(activation: str) -> str:
@@ -45,12 +47,13 @@ class RunSpec:
     kernel_initializer: str  # resolved initializer name
     epochs: int  # passes over the training set
     batch_size: int  # examples per step
+    model: str | None = None  # the user's model source (module:function or a saved model); None: the MLP
 
     @property
     def key(self) -> str:
         """A stable, readable identifier, unique within an experiment."""
-        hidden = "x".join(map(str, self.hidden))
-        return f"{self.activation}|{hidden}|lr={self.learning_rate:g}|{self.kernel_initializer}|seed={self.seed}"
+        architecture = "x".join(map(str, self.hidden)) if self.model is None else self.model
+        return f"{self.activation}|{architecture}|lr={self.learning_rate:g}|{self.kernel_initializer}|seed={self.seed}"
 
     @property
     def depth(self) -> int:
@@ -66,7 +69,10 @@ class RunSpec:
         return self.key.rsplit("|seed=", 1)[0]
 
     def to_dict(self) -> dict[str, Any]:
-        return {**dataclasses.asdict(self), "hidden": list(self.hidden)}
+        payload = {**dataclasses.asdict(self), "hidden": list(self.hidden)}
+        if self.model is None:
+            del payload["model"]  # as stores written before user models hold it
+        return payload
 
     def train_config(self, *, monitor: bool) -> Any:
         """This run as the :class:`relulab.training.TrainConfig` that ``relulab train`` would run (its data
@@ -100,9 +106,12 @@ class Grid:
     test_size: int | None = None
     baseline: str | None = None  # paired differences are taken against it; None: relu if in the grid, else the first
     diagnostics: bool = True  # record dead units and gradient flow every epoch
+    model: str | None = None  # the user's model (module:function or a saved model) instead of the MLP family
 
     def __post_init__(self) -> None:
         owner = "the grid"
+        if self.model is not None:
+            self._check_model_settings()
         for name in ("activations", "architectures", "learning_rates", "seeds"):
             if not getattr(self, name):
                 raise ValueError(f"{name} of {owner} is empty; give at least one value.")
@@ -117,7 +126,8 @@ class Grid:
             if self.baseline not in specs:
                 raise ValueError(f"baseline of {owner} must be one of the activations ({', '.join(specs)}). "
                                  f"Received: baseline={self.baseline!r}")
-        object.__setattr__(self, "architectures", tuple(hidden_sizes(list(a)) for a in self.architectures))
+        if self.model is None:
+            object.__setattr__(self, "architectures", tuple(hidden_sizes(list(a)) for a in self.architectures))
         for rate in self.learning_rates:
             _validate.number(rate, name="learning_rate", owner=owner, strictly_above=0.0)
         for seed in self.seeds:
@@ -128,8 +138,22 @@ class Grid:
                 raise ValueError(f"{name} of {owner} repeat a value. Received: {name}={list(values)}")
         _validate.positive_int(self.epochs, name="epochs", owner=owner)
         _validate.positive_int(self.batch_size, name="batch_size", owner=owner)
-        if self.kernel_initializer != "auto":
+        if self.model is None and self.kernel_initializer != "auto":
             initializer(self.kernel_initializer)
+
+    def _check_model_settings(self) -> None:
+        """With a user's model, the MLP's architecture and initializer settings do not apply."""
+        if not isinstance(self.model, str) or not self.model.strip():
+            raise ValueError(f"model of the grid must be 'package.module:function' or a saved model file. "
+                             f"Received: model={self.model!r}")
+        if tuple(map(tuple, self.architectures)) not in ((DEFAULT_HIDDEN,), ((),)):
+            raise ValueError("architectures of the grid are the built-in MLP's; a model brings its own architecture. "
+                             f"Received: architectures={[list(a) for a in self.architectures]} with model={self.model!r}")
+        if self.kernel_initializer not in (DEFAULT_INITIALIZER, MODEL_INITIALIZER):
+            raise ValueError(f"kernel_initializer of the grid is the built-in MLP's; a model keeps its own initialisers. "
+                             f"Received: kernel_initializer={self.kernel_initializer!r} with model={self.model!r}")
+        object.__setattr__(self, "architectures", ((),))
+        object.__setattr__(self, "kernel_initializer", MODEL_INITIALIZER)
 
     @staticmethod
     def _canonical(spec: str) -> str:
@@ -146,13 +170,15 @@ class Grid:
         return entry.spec(params)
 
     def initializer_for(self, activation: str) -> str:
+        if self.kernel_initializer == MODEL_INITIALIZER:
+            return MODEL_INITIALIZER
         return auto_initializer(activation) if self.kernel_initializer == "auto" else self.kernel_initializer
 
     def runs(self) -> list[RunSpec]:
         """Every run, in a stable order: architecture, learning rate, seed, activation."""
         return [
             RunSpec(activation, hidden, float(rate), seed, self.initializer_for(activation), self.epochs,
-                    self.batch_size)
+                    self.batch_size, self.model)
             for hidden in self.architectures
             for rate in self.learning_rates
             for seed in self.seeds
@@ -164,6 +190,8 @@ class Grid:
         payload["architectures"] = [list(a) for a in self.architectures]
         for name in ("activations", "learning_rates", "seeds"):
             payload[name] = list(payload[name])
+        if self.model is None:
+            del payload["model"]  # so grids without a model keep the fingerprints stored before models existed
         return payload
 
     @classmethod

@@ -39,7 +39,15 @@ PRESETS: dict[str, dict[str, Any]] = {
                  "architectures": ((10,), (100,), (10, 10), (100, 10)), "seeds": (0, 1, 2, 3, 4),
                  "epochs": 20, "batch_size": 200},
     },
+    "cnn": {
+        "description": "the papers' setting at CPU scale (He et al. 2015, Xu et al. 2015): a small convolutional "
+                       "network (relulab.models.cnn) on 10,000 Fashion-MNIST images, relu, leaky_relu, prelu, "
+                       "rrelu and elu, 3 seeds",
+        "grid": {"dataset": "fashion_mnist", "model": "relulab.lab.presets:cnn", "train_size": 10000,
+                 "activations": ("relu", "leaky_relu", "prelu", "rrelu", "elu"), "seeds": (0, 1, 2), "epochs": 3},
+    },
 }
+
 
 # Xiao, Rasul & Vollgraf 2017, "Fashion-MNIST: a Novel Image Dataset for Benchmarking Machine Learning
 # Algorithms", Table 3: scikit-learn MLPClassifier test accuracy, mean over 5 shuffles.
@@ -60,3 +68,10 @@ def preset(name: str) -> dict[str, Any]:
     if name not in PRESETS:
         raise ValueError(f"Unknown preset {name!r}. Valid presets: {', '.join(PRESETS)}.")
     return dict(PRESETS[name]["grid"])
+
+
+def cnn(activation: str, input_shape: tuple[int, ...], num_classes: int) -> Any:
+    """The ``cnn`` preset's model: :func:`relulab.models.cnn` with ``activation`` (a ``--model`` builder)."""
+    from relulab import models
+
+    return models.cnn(input_shape, num_classes, activation=activation)

@@ -97,18 +97,24 @@ def run_experiment(
 ) -> Outcome:
     """Train every run of ``grid`` not yet in ``folder``'s store, then rebuild the report.
 
-    The dataset is loaded before anything is written, so a bad dataset leaves no store behind.
+    The dataset is loaded (and a user's model built for every activation) before anything is written, so
+    a bad dataset or model leaves no store behind.
     ``progress(total_steps, 0)`` is called once before training, then ``progress(total_steps, n)``
     after every ``n`` steps done.
 
     Raises:
-        UserError: a bad dataset, engine or folder (see :func:`open_or_create`).
+        UserError: a bad dataset, model, engine or folder (see :func:`open_or_create`).
     """
     from relulab import data
 
     trainer = make_engine(engine, address=address)
-    dataset = data.load(grid.dataset, data_path=grid.data_path, scaling=grid.scaling,
+    dataset = data.load(grid.dataset, data_path=grid.data_path, scaling=grid.scaling, flatten=grid.model is None,
                         train_size=grid.train_size, test_size=grid.test_size)
+    if grid.model is not None:  # every activation's model built once, and the data shaped for it
+        from relulab.lab import user_model
+
+        dataset = user_model.prepare(grid.model, dataset, grid.activations, seed=grid.seeds[0],
+                                     learning_rate=grid.learning_rates[0])
     with open_or_create(folder, grid, overwrite=overwrite, command=list(command)) as store:
         done = store.finished_keys()
         pending = [spec for spec in grid.runs() if spec.key not in done]

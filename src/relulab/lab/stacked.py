@@ -15,6 +15,7 @@ Falls back to ``fallback`` (default :class:`SequentialEngine`) for:
 - runs whose activation the stack cannot apply itself (:func:`~relulab.lab.stack_activations.unstackable_reason`):
   a registered layer with its own ``call`` other than PReLU and RReLU (none in relulab's registry), or a
   custom layer class (``"package.module:Class"``) with variables; weightless custom layers are stacked;
+- runs of a user's model (``--model``): the stack is built for the MLP family;
 - runs with fewer than ``min_stack`` companions sharing their architecture, epochs, batch size and
   learning rate (default 2: a lone run has nothing to share).
 RReLU runs are statistically the same model as alone, not bitwise: their random slopes are drawn
@@ -98,7 +99,7 @@ class StackedEngine:
         groups: dict[tuple, list[RunSpec]] = {}
         rest = []
         for spec in runs:
-            if unstackable_reason(spec.activation) is None:
+            if spec.model is None and unstackable_reason(spec.activation) is None:
                 groups.setdefault(stack_key(spec), []).append(spec)
             else:
                 rest.append(spec)

@@ -1,13 +1,16 @@
-"""``swap_activation``: the same trained model with every rectifier replaced, weights kept."""
+"""``swap_activation``: the same trained model with every rectifier (or other kinds) replaced, weights kept."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import keras
 
 from relulab import layers as relulab_layers
-from relulab.diagnostics.sites import find_sites, walk
+from relulab.diagnostics.sites import Site, find_sites, walk
+
+KINDS = ("rectifier", "smooth", "saturating")  # what an activation's kind can be (relulab.diagnostics.classify)
 
 
 def _own_weights(layer: keras.layers.Layer) -> list[keras.Variable]:
@@ -17,8 +20,19 @@ def _own_weights(layer: keras.layers.Layer) -> list[keras.Variable]:
     return [w for w in layer.weights if id(w) not in foreign]
 
 
-def _cloner(model: keras.Model, spec: str) -> tuple[Any, set[int]]:
-    targets = {id(site.layer): site for site in find_sites(model) if site.activation.kind == "rectifier"}
+def swappable_sites(model: keras.Model, *, kinds: Sequence[str] = ("rectifier",)) -> list[Site]:
+    """The activation sites of ``model`` whose kind is one of ``kinds``, except the output layer's: the
+    output's activation (a softmax, a sigmoid unit) says what the model predicts and is never swapped."""
+    unknown = sorted(set(kinds) - set(KINDS))
+    if unknown or not kinds:
+        raise ValueError(f"kinds of swap_activation must be some of {', '.join(KINDS)}. Received: kinds={list(kinds)}")
+    layers = [layer for _, layer in walk(model)]
+    output = layers[-1] if layers else None
+    return [site for site in find_sites(model) if site.activation.kind in kinds and site.layer is not output]
+
+
+def _cloner(model: keras.Model, spec: str, kinds: Sequence[str]) -> tuple[Any, set[int]]:
+    targets = {id(site.layer): site for site in swappable_sites(model, kinds=kinds)}
     replaced: set[int] = set()
 
     def clone(layer: keras.layers.Layer) -> keras.layers.Layer:
@@ -35,12 +49,14 @@ def _cloner(model: keras.Model, spec: str) -> tuple[Any, set[int]]:
     return clone, replaced
 
 
-def swap_activation(model: keras.Model, spec: str) -> keras.Model:
+def swap_activation(model: keras.Model, spec: str, *, kinds: Sequence[str] = ("rectifier",)) -> keras.Model:
     """A new model like ``model`` with every rectifier replaced by the activation ``spec``, weights kept.
 
     Rectifiers are found as :func:`relulab.diagnostics.find_sites` finds them (separate activation
     layers and ``Dense/Conv(activation=...)``, nested models included); saturating, smooth and
-    unknown activations (the softmax output) stay. Every kernel, bias and other weight is copied; the
+    unknown activations stay, unless ``kinds`` (default ``("rectifier",)``; any of ``"rectifier"``,
+    ``"smooth"``, ``"saturating"``) names their kind too. The output layer's activation (the softmax, a
+    sigmoid unit) is never swapped. Every kernel, bias and other weight is copied; the
     weights of a replaced activation layer (a PReLU's slopes) are not, and a new PReLU starts at 0.25.
     The new model is not compiled.
 
@@ -55,7 +71,7 @@ def swap_activation(model: keras.Model, spec: str) -> keras.Model:
     relulab_layers.get(spec)  # check the spec before cloning
     if not isinstance(model, keras.Model):
         raise TypeError(f"model of swap_activation must be a keras.Model. Received: model={type(model).__name__}")
-    clone, replaced = _cloner(model, spec)
+    clone, replaced = _cloner(model, spec, kinds)
     try:
         new = keras.models.clone_model(model, clone_function=clone, recursive=True)
     except (ValueError, TypeError, NotImplementedError) as error:
