@@ -75,7 +75,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.run(args)
     except UserError as error:
         flags = getattr(sys.modules[args.run.__module__], "FLAGS", {})
-        print(f"relulab {args.command}: error: {flag_named(str(error), flags)}", file=sys.stderr)
+        text = " ".join(flag_named(str(error), flags).splitlines())  # one line, whatever the message holds
+        print(f"relulab {args.command}: error: {text}", file=sys.stderr)
         return 2
     except OSError as error:  # a folder that cannot be written, a full disk, ...: one line, not a traceback
         where = f": {error.filename}" if error.filename else ""

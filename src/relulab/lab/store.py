@@ -171,10 +171,11 @@ def read_only_reason(path: Path) -> str | None:
 
 
 def _connect(path: Path, *, read_only: bool = False) -> sqlite3.Connection:
-    """A connection to ``path``: read-write in WAL mode, or ``read_only`` (``mode=ro``, and ``immutable``
-    where SQLite could not create its side files: a read-only folder holding a cleanly closed store)."""
+    """A connection to ``path``: read-write in WAL mode, or ``read_only``, which writes nothing: not even
+    the side files a WAL reader creates. A store closed cleanly has no ``-wal`` file and is opened
+    ``immutable``; while a writer has one open (or after a crash), ``mode=ro`` reads through it."""
     if read_only:
-        immutable = read_only_reason(path) is not None and not Path(f"{path}-wal").exists()
+        immutable = not Path(f"{path}-wal").exists()
         uri = path.resolve().as_uri() + ("?mode=ro&immutable=1" if immutable else "?mode=ro")
         connection = sqlite3.connect(uri, uri=True)
     else:
@@ -238,6 +239,7 @@ def open_existing(path: Path, *, read_only: bool = False) -> Store:
         raise UserError(f"{path} is not a readable relulab results database ({error}).") from None
     if damage != "ok":
         connection.close()
+        damage = " ".join(str(damage).replace("*** in database main ***", "").split())
         raise UserError(f"{path} is damaged (SQLite's check: {damage}); it cannot be read as a relulab results "
                         f"database.")
     if row is None:
