@@ -65,7 +65,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     from relulab.errors import UserError
 
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser()
+    try:
+        parser = build_parser()  # imports every command's modules: a Ctrl-C here is common, and quiet
+    except KeyboardInterrupt:
+        print("relulab: interrupted", file=sys.stderr)
+        return 130
     args = parser.parse_args(argv)
     args.command_line = ["relulab", *argv]  # saved with results: how to run this again
     if args.command is None:
