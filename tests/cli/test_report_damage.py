@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import sqlite3
 import sys
 
@@ -124,3 +125,57 @@ def test_report_reads_without_writing_the_database(tmp_path, monkeypatch, capsys
     assert "lab is read-only: report.html, the summary files and the plots cannot be written there; --format csv" \
            in capsys.readouterr().err
     assert sorted(p.name for p in path.parent.iterdir()) == ["results.db"] and path.read_bytes() == before
+
+
+RESUMED = ["compare", "--dataset", "digits", "--train-size", "60", "--test-size", "30", "--epochs", "2",
+           "--activations", "relu,tanh", "--seeds", "2", "--no-diagnostics"]
+
+
+def resumable(folder):
+    """An experiment that the RESUMED command line resumes (same grid), with every run finished."""
+    grid = Grid(dataset="digits", train_size=60, test_size=30, epochs=2, activations=("relu", "tanh"),
+                seeds=(0, 1), diagnostics=False)
+    return make_experiment(folder, grid)
+
+
+def test_the_resumed_command_finds_the_experiment_intact(tmp_path, capsys):
+    path = resumable(tmp_path / "lab")
+    assert main([*RESUMED, "--out", str(path.parent)]) == 0
+    assert "resumed: 4 runs were already finished, 0 trained now" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("kind", DAMAGE)
+def test_compare_resuming_into_a_damaged_experiment_is_one_line(tmp_path, capsys, kind):
+    damage, message = DAMAGE[kind]
+    path = resumable(tmp_path / "lab")
+    damage(path)
+    before = path.read_bytes()
+    assert main([*RESUMED, "--out", str(path.parent)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err.startswith("relulab compare: error: ") and __import__("re").search(message, err), err
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in path.parent.iterdir()) in (["results.db"], [".relulab-lock", "results.db"])
+
+
+def test_compare_into_a_read_only_folder_says_sqlite_cannot_write_there(tmp_path, monkeypatch, capsys):
+    path = resumable(tmp_path / "lab")
+    monkeypatch.setattr(results_store.os, "access", lambda *args, **kwargs: False)  # as a read-only folder looks
+    assert main([*RESUMED, "--out", str(path.parent)]) == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1] == (
+        f"relulab compare: error: --out {path.parent}: {path.parent} is read-only: SQLite cannot write results.db's "
+        f"side files (results.db-wal, results.db-shm) there; relulab compare must write there (relulab report only "
+        f"reads: it works in a read-only folder).")
+    assert sorted(p.name for p in path.parent.iterdir()) == ["results.db"]
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
+def test_a_truly_read_only_folder(tmp_path, capsys):
+    path = resumable(tmp_path / "lab")
+    path.parent.chmod(0o555)
+    try:
+        assert main(["report", str(path.parent), "--format", "json"]) == 0
+        assert json.loads(capsys.readouterr().out)["summary"]
+        assert main([*RESUMED, "--out", str(path.parent)]) == 2
+        assert "is read-only: SQLite cannot write results.db's side files" in capsys.readouterr().err
+    finally:
+        path.parent.chmod(0o755)
