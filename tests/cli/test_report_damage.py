@@ -179,3 +179,17 @@ def test_a_truly_read_only_folder(tmp_path, capsys):
         assert "is read-only: SQLite cannot write results.db's side files" in capsys.readouterr().err
     finally:
         path.parent.chmod(0o755)
+
+
+@pytest.mark.parametrize("name", ["summary.csv", "report.html", "plots", ".relulab-lock"])
+def test_a_symbolic_link_in_the_experiment_folder_is_never_written_through(tmp_path, capsys, name):
+    """A folder from elsewhere whose report file (or lock file) links to a file of the user's."""
+    path = resumable(tmp_path / "lab")
+    victim = tmp_path / "victim"
+    victim.write_text("the user's")
+    (path.parent / name).symlink_to(victim)
+    argv = [*RESUMED, "--out", str(path.parent)] if name == ".relulab-lock" else ["report", str(path.parent)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "symbolic link" in err and (name in err), err
+    assert victim.read_text() == "the user's"

@@ -40,7 +40,11 @@ def experiment_lock(folder: Path) -> Iterator[None]:
         UserError: another process holds it.
     """
     path = folder / LOCK_FILE
-    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+    try:  # never through a symbolic link: a folder from elsewhere must not make relulab truncate a file
+        descriptor = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o666)
+    except OSError as error:
+        raise UserError(f"--out {folder}: its lock file {LOCK_FILE} cannot be opened ({error.strerror}); "
+                        f"relulab compare needs a plain file there, remove it.") from None
     try:
         try:
             fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
