@@ -130,3 +130,17 @@ def test_a_symbolic_link_is_refused_before_training(tmp_path, trained, capsys, m
             f"--out {link} is a symbolic link (to {target}); relulab writes a run folder only at a real path",
             folder=target)
     assert link.is_symlink() and sorted(p.name for p in link.parent.iterdir()) == ["run"]
+
+
+@pytest.mark.parametrize("overwrite", [[], ["--overwrite"]])
+@pytest.mark.parametrize("content", ["[1, 2]", '"a string"'])
+def test_compare_into_a_folder_with_such_a_config_json_is_one_line(tmp_path, capsys, content, overwrite):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "config.json").write_text(content)
+    before = snapshot(out)
+    assert run_cli(["compare", *TINY, "--seeds", "1", "--out", str(out), *overwrite]) == 2
+    err = capsys.readouterr().err
+    assert err.strip().splitlines()[-1] == (f"relulab compare: error: --out {out} is not empty and holds no relulab "
+                                            f"experiment; choose another folder.")
+    assert snapshot(out) == before
