@@ -4,30 +4,29 @@ A finished run folder holds:
 - ``config.json``: the resolved configuration, the command line, the seed and the library versions;
 - ``history.csv``: one row per epoch, every metric Keras logged (monitors included);
 - ``metrics.json``: the final test loss and accuracy and the wall time;
-- ``model.keras``: the trained model.
+- ``model.keras``: the trained model;
+- ``.relulab-run``: the marker that proves relulab wrote the folder (see :mod:`relulab.run_folder`).
 Everything is written into a hidden staging folder beside the target and renamed into place at the end,
-so an error or an interrupt never leaves a half-written run behind.
+so an error or an interrupt never leaves a half-written run behind; ``--overwrite`` replaces only a run
+its marker proves, checked again when the new run is ready, and never deletes anything else.
 """
 
 from __future__ import annotations
 
-import contextlib
 import csv
-import json
 import os
 import platform
-import shutil
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from relulab import _json as strict_json
-from relulab._files import as_if_new
 from relulab.errors import UserError
+from relulab.run_folder import CONFIG, HISTORY, MARKER, METRICS, MODEL, RUN_FILES, check_target, staged, write_marker
 
-CONFIG, HISTORY, METRICS, MODEL = "config.json", "history.csv", "metrics.json", "model.keras"
-RUN_FILES = (CONFIG, HISTORY, METRICS, MODEL)  # all that a run folder holds
+__all__ = ["CONFIG", "HISTORY", "MARKER", "METRICS", "MODEL", "RUN_FILES", "check_target", "check_writable",
+           "read_history", "save_run", "staged", "train_run", "versions", "write_history", "write_json"]
 
 
 def versions() -> dict[str, str]:
@@ -49,39 +48,6 @@ def versions() -> dict[str, str]:
     }
 
 
-def check_target(out: Path, config: Mapping[str, Any], *, overwrite: bool) -> bool:
-    """Whether ``out`` already holds this very run (True: nothing to do).
-
-    ``overwrite`` replaces a different relulab run, never anything else: a folder that holds no
-    ``config.json`` (and is not empty), a file, or the folder the command runs in are refused.
-
-    Raises:
-        UserError: ``out`` is a file, the current folder or one above it, holds something that is not a
-            relulab run, or holds a different run and ``overwrite`` is not set, or holds files besides a
-            run's own.
-    """
-    if not out.exists():
-        return False
-    if not out.is_dir():
-        raise UserError(f"--out {out} is a file, not a folder; choose another path.")
-    if Path.cwd().resolve().is_relative_to(out.resolve()):
-        raise UserError(f"--out {out} is the current folder or one above it; choose a folder of its own.")
-    saved = out / CONFIG
-    if saved.is_file():
-        with contextlib.suppress(ValueError, OSError):
-            if json.loads(saved.read_text()).get("config") == dict(config) and not overwrite:
-                return True
-        if not overwrite:
-            raise UserError(f"--out {out} holds a different run; choose another folder or pass --overwrite.")
-        foreign = sorted(p.name for p in out.iterdir() if p.name not in RUN_FILES)
-        if foreign:
-            raise UserError(f"--out {out} holds files relulab did not write ({', '.join(foreign)}); --overwrite "
-                            f"replaces a run folder only: move them or choose another folder.")
-    elif any(out.iterdir()):
-        raise UserError(f"--out {out} is not empty and holds no relulab run; choose another folder.")
-    return False
-
-
 def check_writable(out: Path) -> None:
     """Fail now, not after training, when the folder ``out`` cannot be made (a run folder, an experiment).
 
@@ -96,22 +62,6 @@ def check_writable(out: Path) -> None:
         os.rmdir(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".check", dir=out.parent))
     except OSError as error:
         raise UserError(f"--out {out} cannot be written: {error.strerror or error}.") from None
-
-
-@contextlib.contextmanager
-def staged(out: Path) -> Iterator[Path]:
-    """A staging folder that becomes ``out`` when the block finishes, and vanishes if it fails."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
-    as_if_new(stage)
-    try:
-        yield stage
-    except BaseException:
-        shutil.rmtree(stage, ignore_errors=True)
-        raise
-    if out.exists():
-        shutil.rmtree(out)
-    os.replace(stage, out)
 
 
 def write_json(path: Path, payload: Any) -> None:
@@ -145,6 +95,7 @@ def save_run(folder: Path, config: Mapping[str, Any], result: Any, *, command: S
     write_history(folder / HISTORY, result.history)
     write_json(folder / METRICS, result.metrics())
     result.model.save(folder / MODEL)
+    write_marker(folder, config)  # last: a folder with a marker is a complete run
 
 
 def train_run(config: Any, out: Path, *, overwrite: bool = False, callbacks: Sequence[Any] = (),
@@ -154,16 +105,18 @@ def train_run(config: Any, out: Path, *, overwrite: bool = False, callbacks: Seq
     Returns the :class:`~relulab.training.TrainResult`, or None when ``out`` already holds this run.
 
     Raises:
-        UserError: ``out`` holds something else (and not ``overwrite``), or the data cannot be loaded.
+        UserError: ``out`` holds something else (and not ``overwrite``), changed while the run trained, or
+            the data cannot be loaded.
     """
     from relulab import training
 
     resolved = config.to_dict()
-    if check_target(out, resolved, overwrite=overwrite):
+    found = check_target(out, resolved, overwrite=overwrite)
+    if found is True:
         return None
     check_writable(out)
     dataset = training.load_data(config)
     result = training.train(config, dataset, callbacks=callbacks)
-    with staged(out) as stage:
+    with staged(out, replaces=found or None) as stage:
         save_run(stage, resolved, result, command=command)
     return result

@@ -19,7 +19,8 @@ SMALL = ["--dataset", "digits", "--train-size", "300", "--test-size", "100", "--
 def test_train_writes_a_folder_that_explains_itself(tmp_path, capsys):
     out = tmp_path / "run"
     assert main(["train", *SMALL, "--activation", "leaky_relu(negative_slope=0.1)", "--out", str(out)]) == 0
-    assert sorted(p.name for p in out.iterdir()) == ["config.json", "history.csv", "metrics.json", "model.keras"]
+    assert sorted(p.name for p in out.iterdir()) == [".relulab-run", "config.json", "history.csv", "metrics.json",
+                                                       "model.keras"]
     (tmp_path / "plain").mkdir()
     assert stat.S_IMODE(out.stat().st_mode) == stat.S_IMODE((tmp_path / "plain").stat().st_mode)  # not 0700
     saved = json.loads((out / "config.json").read_text())

@@ -65,7 +65,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     from relulab.errors import UserError
 
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser()
+    try:
+        parser = build_parser()  # imports every command's modules: a Ctrl-C here is common, and quiet
+    except KeyboardInterrupt:
+        print("relulab: interrupted", file=sys.stderr)
+        return 130
     args = parser.parse_args(argv)
     args.command_line = ["relulab", *argv]  # saved with results: how to run this again
     if args.command is None:
@@ -75,7 +79,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.run(args)
     except UserError as error:
         flags = getattr(sys.modules[args.run.__module__], "FLAGS", {})
-        print(f"relulab {args.command}: error: {flag_named(str(error), flags)}", file=sys.stderr)
+        text = " ".join(flag_named(str(error), flags).splitlines())  # one line, whatever the message holds
+        print(f"relulab {args.command}: error: {text}", file=sys.stderr)
         return 2
     except OSError as error:  # a folder that cannot be written, a full disk, ...: one line, not a traceback
         where = f": {error.filename}" if error.filename else ""

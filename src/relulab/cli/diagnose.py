@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import math
 import re
@@ -38,36 +37,54 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--batch-size", type=positive_int, default=DEFAULT_BATCH_SIZE,
                         help="examples per forward pass (lower it for large convolutional models)")
     parser.add_argument("--json", action="store_true", help="print machine-readable JSON instead of the table")
+    parser.add_argument("--import", action="append", dest="imports", metavar="MODULE",
+                        help="import this module first, so the custom layers it registers load (its code runs; "
+                             "repeat for several). Nothing a file names is ever imported")
     parser.set_defaults(run=run)
 
 
-def import_run_layers(folder: Path) -> None:
-    """Import the custom layer class (``"module:Class"``) that a relulab run folder's config.json names, so
-    that a model trained with ``relulab train --activation module:Class`` loads; anything else is left alone."""
-    from relulab import layers
-    from relulab.runs import CONFIG
+def import_modules(names: list[str] | None) -> None:
+    """Import the modules the user named with ``--import`` (their code runs: that is the point), so that
+    the custom layers they register are found when the model loads. Nothing else is ever imported: not a
+    module that a file beside the model (a run folder's config.json) or the model itself names.
 
-    with contextlib.suppress(OSError, ValueError, AttributeError, TypeError):
-        layers.custom_class(str(json.loads((folder / CONFIG).read_text())["config"]["activation"]))
+    Raises:
+        UserError: a module that cannot be imported, or whose import fails.
+    """
+    import importlib
+
+    from relulab.errors import UserError
+
+    for name in names or ():
+        try:
+            importlib.import_module(name)
+        except ImportError as error:
+            raise UserError(f"--import {name}: cannot import it ({error}); give an importable module name "
+                            f"(installed, or on PYTHONPATH), e.g. mypackage.layers") from None
+        except Exception as error:  # the user's own module failed while it ran
+            raise UserError(f"--import {name}: importing it failed ({type(error).__name__}: {error})") from None
 
 
-def load_model(path: Path) -> Any:
-    """``path`` loaded with ``keras.saving.load_model(path, safe_mode=True)``; a UserError if it cannot be."""
+def load_model(path: Path, *, imports: list[str] | None = None) -> Any:
+    """``path`` loaded with ``keras.saving.load_model(path, safe_mode=True)``, after importing the modules
+    ``imports`` names (``--import``) and nothing else; a UserError if it cannot be loaded."""
     import keras
 
     from relulab.errors import UserError
 
     if not path.is_file():
         raise UserError(f"{path}: no such file; give a saved Keras model (.keras)")
-    import_run_layers(path.parent)
+    import_modules(imports)
     try:
         model = keras.saving.load_model(path, safe_mode=True)
     except Exception as error:  # an untrusted file can fail in many ways; all are the user's to fix
         reason = " ".join(str(error).split()) or type(error).__name__
+        unknown = re.search(r"Could not (?:locate|deserialize) \w+ '([^']+)'", reason)
         if len(reason) > 300:
             reason = reason[:300].rsplit(" ", 1)[0] + " ..."
-        raise UserError(f"{path} is not a Keras model that loads in safe mode: {reason} (a model with custom "
-                        f"layers loads only where their module is imported and registered)") from error
+        hint = (f"; {unknown.group(1)!r} is a custom class: pass --import MODULE, the module that defines and "
+                f"registers it (its code runs)" if unknown else "")
+        raise UserError(f"{path} is not a Keras model that loads in safe mode: {reason}{hint}") from error
     if not isinstance(model, keras.Model):
         raise UserError(f"{path} holds a {type(model).__name__}, not a Keras model")
     return model
@@ -100,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
     from relulab.diagnostics.probe import input_spec
     from relulab.errors import UserError, user_input
 
-    model = load_model(args.model)
+    model = load_model(args.model, imports=args.imports)
     with user_input(str(args.model)):
         spec = input_spec(model, owner="relulab diagnose")
     x, y, described = probe_data(args, None if spec is None else spec[0])

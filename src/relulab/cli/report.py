@@ -1,9 +1,11 @@
 """``relulab report FOLDER``: rebuild the plots and report of an experiment from its database alone,
-or export its results as CSV or JSON."""
+or export its results as CSV or JSON. It reads the stored numbers only: the database is opened read-only
+(a read-only folder works) and nothing that the stored grid names is imported."""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -20,12 +22,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from relulab.errors import UserError
     from relulab.lab import exports
     from relulab.lab.runner import rebuild
     from relulab.lab.store import FILENAME, opened
 
-    with opened(args.folder / FILENAME) as store:
+    with opened(args.folder / FILENAME, read_only=True) as store:  # writes nothing into results.db
         if args.format == "html":
+            if not os.access(args.folder, os.W_OK | os.X_OK):
+                raise UserError(f"{args.folder} is read-only: report.html, the summary files and the plots cannot "
+                                f"be written there; --format csv or --format json prints the results instead.")
             written = rebuild(args.folder, store)
             print(f"wrote {len(written)} files; report: {written['report.html']}")
         elif args.format == "csv":

@@ -67,7 +67,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed for initial weights and data order")
     parser.add_argument("--monitor", action="store_true", help="record dead units and gradient flow every epoch")
     parser.add_argument("--out", type=Path, help="run folder (default: runs/<dataset>-<activation>-seed<seed>)")
-    parser.add_argument("--overwrite", action="store_true", help="replace a different run already in --out")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace a different run already in --out (only a run relulab wrote, proven by its "
+                             ".relulab-run marker; never anything else)")
     parser.set_defaults(run=run)
 
 
@@ -106,9 +108,11 @@ def run(args: argparse.Namespace) -> int:
     result = runs.train_run(config, out, overwrite=args.overwrite, command=args.command_line,
                             callbacks=[TrainingProgress(description=f"{config.activation} on {config.dataset}")])
     if result is None:
-        metrics = json.loads((out / runs.METRICS).read_text())
-        print(f"{out} already holds this run (test accuracy {metrics['test_accuracy']:.4f}); "
-              f"pass --overwrite to train it again.")
+        try:
+            accuracy = f" (test accuracy {float(json.loads((out / runs.METRICS).read_text())['test_accuracy']):.4f})"
+        except (OSError, ValueError, TypeError, KeyError):  # metrics.json missing or damaged: only a detail here
+            accuracy = ""
+        print(f"{out} already holds this run{accuracy}; pass --overwrite to train it again.")
         return 0
     print(f"test loss {result.test_loss:.4f}  test accuracy {result.test_accuracy:.4f}  "
           f"({result.seconds:.1f} s)  -> {out}")

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from relulab import _json as strict_json
+from relulab.errors import UserError
 from relulab.lab import stats
 from relulab.lab.store import Store
 
@@ -38,10 +39,27 @@ def json_text(store: Store) -> str:
     return strict_json.dumps(payload, indent=1) + "\n"
 
 
+def check_plain(folder: Path) -> None:
+    """Refuse to write through a symbolic link where relulab writes a file of its own: an experiment
+    folder from elsewhere must not make relulab overwrite a file outside it.
+
+    Raises:
+        UserError: one of ``folder``'s report files, or ``plots/``, is a symbolic link.
+    """
+    from relulab.lab.plots_captions import FIGURE_NAMES
+
+    names = ["summary.csv", "summary.json", "report.html", "plots", *(f"plots/{n}.png" for n in FIGURE_NAMES)]
+    linked = [name for name in names if (folder / name).is_symlink()]
+    if linked:
+        raise UserError(f"{folder} holds symbolic links where relulab writes its report ({', '.join(linked)}); "
+                        f"relulab writes plain files only: remove them.")
+
+
 def write_all(folder: Path, store: Store) -> dict[str, Path]:
     """summary.csv, summary.json, plots/*.png and report.html in ``folder``; returns name -> path."""
     from relulab.lab import plots, report
 
+    check_plain(folder)
     grid, results = store.grid(), store.results()
     rows = stats.summarise(results, grid.baseline)
     written = {"summary.csv": folder / "summary.csv", "summary.json": folder / "summary.json"}

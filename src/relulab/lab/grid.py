@@ -9,6 +9,7 @@ activations are paired.
 
 from __future__ import annotations
 
+import contextvars
 import dataclasses
 import hashlib
 import json
@@ -25,12 +26,14 @@ AUTO_INITIALIZERS = {"rectifier": "he_normal", "smooth": "he_normal", "saturatin
                      "linear": "glorot_uniform"}
 AUTO_OVERRIDES = {"selu": "lecun_normal"}
 MODEL_INITIALIZER = "model"  # a user's model keeps the initialisers its layers declare
+# False while a grid read from a file is rebuilt (Grid.from_dict(import_layers=False)): nothing is imported.
+_IMPORT_LAYERS: contextvars.ContextVar[bool] = contextvars.ContextVar("relulab_import_layers", default=True)
 
 
 def auto_initializer(activation: str) -> str:
     """He et al. 2015 for rectifiers (and custom layers), LeCun for SELU (Klambauer et al. 2017),
     Glorot for sigmoid/tanh."""
-    if layers.custom_class(activation) is not None:
+    if layers.is_custom(activation):
         return AUTO_INITIALIZERS["rectifier"]
     entry, _ = activations.resolve(activation)
     return AUTO_OVERRIDES.get(entry.name, AUTO_INITIALIZERS[entry.kind])
@@ -158,6 +161,8 @@ class Grid:
     @staticmethod
     def _canonical(spec: str) -> str:
         """The canonical form of ``spec``, after checking that the layer it names can be built."""
+        if layers.is_custom(spec) and not _IMPORT_LAYERS.get():
+            return spec.replace(" ", "")  # a stored grid: checked when it was made; import nothing now
         custom = layers.custom_class(spec)
         if custom is not None:
             try:
@@ -195,7 +200,18 @@ class Grid:
         return payload
 
     @classmethod
-    def from_dict(cls, payload: dict[str, Any]) -> Grid:
+    def from_dict(cls, payload: dict[str, Any], *, import_layers: bool = True) -> Grid:
+        """The grid ``payload`` (:meth:`to_dict`) describes, checked as the constructor checks it;
+        ``import_layers=False`` (a grid read from a file) takes custom ``"module:Class"`` specs as text and
+        imports nothing."""
+        token = _IMPORT_LAYERS.set(import_layers)
+        try:
+            return cls._from_dict(payload)
+        finally:
+            _IMPORT_LAYERS.reset(token)
+
+    @classmethod
+    def _from_dict(cls, payload: dict[str, Any]) -> Grid:
         payload = dict(payload)
         payload["architectures"] = tuple(tuple(a) for a in payload["architectures"])
         for name in ("activations", "learning_rates", "seeds"):

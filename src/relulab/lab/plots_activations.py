@@ -27,7 +27,7 @@ POINTS = 801  # samples over X_RANGE: step 0.01, with x = 0 exactly
 
 def describe(spec: str) -> str:
     """The legend label of ``spec``: the spec itself, plus the slope drawn for PReLU and RReLU."""
-    if layers.custom_class(spec) is not None:
+    if layers.is_custom(spec):
         return spec
     entry, params = registry.resolve(spec)
     if entry.name == "prelu":
@@ -37,14 +37,22 @@ def describe(spec: str) -> str:
     return spec
 
 
-def _function(spec: str) -> Callable[[Any], Any]:
-    """The pure function of a registry spec, or an instance of a custom ``"module:Class"`` layer."""
-    custom = layers.custom_class(spec)
-    return registry.get(spec) if custom is None else custom()
+def _function(spec: str) -> Callable[[Any], Any] | None:
+    """The pure function of a registry spec, or an instance of a custom ``"module:Class"`` layer whose
+    module is already imported (None when it is not: a figure never imports what a stored grid names)."""
+    if not layers.is_custom(spec):
+        return registry.get(spec)
+    try:
+        return layers.custom_class(spec, imported_only=True)()
+    except (ValueError, TypeError):
+        return None
 
 
-def activation_functions(specs: Sequence[str], *, colours: Mapping[str, Colour] | None = None) -> Figure:
+def activation_functions(specs: Sequence[str], *, colours: Mapping[str, Colour] | None = None) -> Figure | None:
     """Two panels: ``f(x)`` and ``f'(x)`` of each activation spec on x in [-4, 4].
+
+    A custom layer (``"module:Class"``) is drawn only when its module is already imported (``relulab
+    compare`` imports it, ``relulab report`` does not); None when nothing can be drawn.
 
     Args:
         specs: activation specs, e.g. the grid's ``activations`` (``"leaky_relu(negative_slope=0.1)"``).
@@ -53,13 +61,17 @@ def activation_functions(specs: Sequence[str], *, colours: Mapping[str, Colour] 
     Raises:
         ValueError / TypeError: an invalid spec (as ``relulab.activations.resolve``).
     """
+    functions = {spec: _function(spec) for spec in dict.fromkeys(specs)}
+    functions = {spec: function for spec, function in functions.items() if function is not None}
+    if not functions:
+        return None
     x = np.linspace(*X_RANGE, POINTS).astype("float32")
     x[POINTS // 2] = 0.0
     palette = colours_for(specs, colours)
     figure, (left, right) = new_figure(2, title="Activation functions and their derivatives",
                                        entries=len(set(specs)))
-    for index, spec in enumerate(dict.fromkeys(specs)):
-        y, dy = value_and_derivative(_function(spec), x)
+    for index, (spec, function) in enumerate(functions.items()):
+        y, dy = value_and_derivative(function, x)
         style = dict(color=palette[spec], linestyle=line_style(index, len(specs)))
         left.plot(x, y, label=describe(spec), **style)
         right.plot(x, dy, label=describe(spec), **style)

@@ -17,6 +17,7 @@ from relulab.errors import UserError
 from relulab.lab import store as results_store
 from relulab.lab.engine import RunResult, SequentialEngine
 from relulab.lab.grid import Grid
+from relulab.lab.lock import LOCK_FILE, experiment_lock
 from relulab.lab.plots_captions import FIGURE_NAMES
 
 ENGINES = ("stacked", "sequential", "ray")
@@ -60,28 +61,50 @@ def clear_experiment(folder: Path) -> None:
         (folder / "plots").rmdir()
 
 
-def open_or_create(folder: Path, grid: Grid, *, overwrite: bool, command: list[str]) -> results_store.Store:
-    """The store for ``grid`` in ``folder``: resumed when it holds the same grid; another experiment
-    there is refused, or replaced with ``overwrite``."""
-    from relulab.runs import check_writable, versions
+def check_folder(folder: Path) -> None:
+    """Refuse, before anything is written, an ``--out`` that cannot be an experiment folder: a file, a
+    folder of the user's that holds no experiment, or one where SQLite cannot write.
+
+    Raises:
+        UserError: as above, or ``folder`` cannot be made.
+    """
+    from relulab.runs import check_writable
 
     path = folder / results_store.FILENAME
     if folder.exists() and not folder.is_dir():
         raise UserError(f"--out {folder} is a file, not a folder; choose another path.")
     if path.exists():
+        reason = results_store.read_only_reason(path)
+        if reason is not None:
+            raise UserError(f"--out {folder}: {reason}; relulab compare must write there (relulab report only "
+                            f"reads: it works in a read-only folder).")
+    elif folder.exists() and any(p.name != LOCK_FILE for p in folder.iterdir()):
+        raise UserError(f"--out {folder} is not empty and holds no relulab experiment; choose another folder.")
+    check_writable(folder)
+
+
+def open_or_create(folder: Path, grid: Grid, *, overwrite: bool, command: list[str]) -> results_store.Store:
+    """The store for ``grid`` in ``folder`` (which exists, and whose lock the caller holds): resumed when
+    it holds the same grid; another experiment there is refused, or replaced with ``overwrite``."""
+    from relulab.runs import versions
+
+    path = folder / results_store.FILENAME
+    if path.exists():
         store = results_store.open_existing(path)
-        if store.experiment()["fingerprint"] == grid.fingerprint():
-            if store.grid().baseline != grid.baseline:
-                store.set_baseline(grid.baseline)
-            return store
+        try:
+            if store.experiment()["fingerprint"] == grid.fingerprint():
+                if store.grid().baseline != grid.baseline:
+                    store.set_baseline(grid.baseline)
+                return store
+        except BaseException:
+            store.close()
+            raise
         store.close()
         if not overwrite:
             raise UserError(f"--out {folder} holds a different experiment; choose another folder or pass --overwrite.")
         clear_experiment(folder)
-    elif folder.exists() and any(folder.iterdir()):
+    elif any(p.name != LOCK_FILE for p in folder.iterdir()):
         raise UserError(f"--out {folder} is not empty and holds no relulab experiment; choose another folder.")
-    check_writable(folder)
-    folder.mkdir(parents=True, exist_ok=True)
     return results_store.create(path, grid, command=command, versions=versions())
 
 
@@ -103,7 +126,8 @@ def run_experiment(
     after every ``n`` steps done.
 
     Raises:
-        UserError: a bad dataset, model, engine or folder (see :func:`open_or_create`).
+        UserError: a bad dataset, model, engine or folder (see :func:`check_folder` and :func:`open_or_create`), or
+            another process holds the folder's lock (:mod:`relulab.lab.lock`).
     """
     from relulab import data
 
@@ -115,7 +139,9 @@ def run_experiment(
 
         dataset = user_model.prepare(grid.model, dataset, grid.activations, seed=grid.seeds[0],
                                      learning_rate=grid.learning_rates[0])
-    with open_or_create(folder, grid, overwrite=overwrite, command=list(command)) as store:
+    check_folder(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    with experiment_lock(folder), open_or_create(folder, grid, overwrite=overwrite, command=list(command)) as store:
         done = store.finished_keys()
         pending = [spec for spec in grid.runs() if spec.key not in done]
         if pending:

@@ -59,32 +59,55 @@ class Store:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    # -- the experiment ---------------------------------------------------------------------------
+    def _rows(self, sql: str) -> list[sqlite3.Row]:
+        """The rows of a query; a damaged file (garbage in a page, a missing table) is a UserError."""
+        try:
+            return self.connection.execute(sql).fetchall()
+        except sqlite3.DatabaseError as error:
+            raise UserError(f"{self.path} is damaged ({error}); it cannot be read as a relulab results "
+                            f"database.") from None
+
+    # -- the experiment (what a file says is data: it is checked, and nothing it names is imported) --
     def grid(self) -> Grid:
-        return Grid.from_dict(json.loads(self._experiment()["grid"]))
+        """The stored grid; a custom ``"module:Class"`` activation in it stays text (nothing is imported)."""
+        try:
+            return Grid.from_dict(self.experiment()["grid"], import_layers=False)
+        except (KeyError, TypeError, ValueError) as error:
+            raise UserError(f"{self.path}: the stored grid is not a valid relulab grid ({error}).") from None
 
     def set_baseline(self, baseline: str) -> None:
         """Record another baseline activation (it changes the analysis, not the runs)."""
-        grid = json.loads(self._experiment()["grid"])
+        grid = self.experiment()["grid"]
         with self.connection:
             self.connection.execute("UPDATE experiment SET grid = ? WHERE id = 1",
                                     (json.dumps({**grid, "baseline": baseline}),))
 
     def experiment(self) -> dict[str, Any]:
-        row = self._experiment()
-        return {"fingerprint": row["fingerprint"], "grid": json.loads(row["grid"]),
-                "command": json.loads(row["command"]), "versions": json.loads(row["versions"]),
-                "created": row["created"]}
-
-    def _experiment(self) -> sqlite3.Row:
-        row = self.connection.execute("SELECT * FROM experiment WHERE id = 1").fetchone()
-        if row is None:
+        """The experiment's record: ``fingerprint``, ``grid`` (dict), ``command`` (list), ``versions``
+        (dict) and ``created`` (Unix time), each checked to be of its kind."""
+        rows = self._rows("SELECT * FROM experiment WHERE id = 1")
+        if not rows:
             raise UserError(f"{self.path} holds no experiment; it was not written by relulab compare.")
-        return row
+        row = rows[0]
+        return {"fingerprint": str(row["fingerprint"]), "grid": self._decode(row["grid"], "grid", dict),
+                "command": self._decode(row["command"], "command", list),
+                "versions": self._decode(row["versions"], "versions", dict),
+                "created": row["created"] if isinstance(row["created"], (int, float)) else None}
+
+    def _decode(self, text: Any, what: str, kind: type) -> Any:
+        """The JSON value of a stored ``text``, which must be a ``kind``; else a UserError naming ``what``."""
+        try:
+            value = json.loads(text)
+        except (TypeError, ValueError) as error:
+            raise UserError(f"{self.path}: the stored {what} is not valid JSON ({error}).") from None
+        if not isinstance(value, kind):
+            raise UserError(f"{self.path}: the stored {what} must be a JSON "
+                            f"{'object' if kind is dict else 'list'}, not {type(value).__name__}.")
+        return value
 
     # -- runs -------------------------------------------------------------------------------------
     def finished_keys(self) -> set[str]:
-        return {row[0] for row in self.connection.execute("SELECT key FROM runs")}
+        return {row[0] for row in self._rows("SELECT key FROM runs")}
 
     def add(self, result: RunResult, *, engine: str) -> None:
         """Store one finished run and all its epochs in a single transaction."""
@@ -106,17 +129,29 @@ class Store:
     def results(self) -> list[RunResult]:
         """Every finished run with its history, in the grid's order."""
         histories: dict[str, dict[str, list[float]]] = {}
-        for key, epoch, metric, value in self.connection.execute(
+        for key, epoch, metric, value in self._rows(
             "SELECT run_key, epoch, metric, value FROM epochs ORDER BY run_key, metric, epoch"
         ):
-            histories.setdefault(key, {}).setdefault(metric, []).append(_real(value))
-        finished = {
-            row["key"]: RunResult(RunSpec.from_dict(json.loads(row["spec"])), histories.get(row["key"], {}),
-                                  _real(row["test_loss"]), _real(row["test_accuracy"]), row["seconds"])
-            for row in self.connection.execute("SELECT * FROM runs")
-        }
+            histories.setdefault(key, {}).setdefault(str(metric), []).append(self._real(value, f"epochs of {key}"))
+        finished = {}
+        for row in self._rows("SELECT * FROM runs"):
+            key = row["key"]
+            try:
+                spec = RunSpec.from_dict(self._decode(row["spec"], f"spec of run {key}", dict))
+            except (KeyError, TypeError, ValueError) as error:
+                raise UserError(f"{self.path}: the stored spec of run {key} is not a valid run ({error}).") from None
+            finished[key] = RunResult(spec, histories.get(key, {}), self._real(row["test_loss"], key),
+                                      self._real(row["test_accuracy"], key), self._real(row["seconds"], key))
         order = {spec.key: index for index, spec in enumerate(self.grid().runs())}
         return sorted(finished.values(), key=lambda r: order.get(r.spec.key, len(order)))
+
+    def _real(self, value: Any, where: str) -> float:
+        """A stored number (NULL is NaN: a diverged loss, a metric with no value); text is damage."""
+        if value is None:
+            return float("nan")
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        raise UserError(f"{self.path}: a stored value of {where} is not a number ({value!r:.40}).")
 
 
 def _nullable_real(value: float) -> float | None:
@@ -124,15 +159,34 @@ def _nullable_real(value: float) -> float | None:
     return value if value == value else None  # NaN (a diverged run's loss, a metric with no value) is NULL
 
 
-def _real(value: float | None) -> float:
-    return float("nan") if value is None else value
+def read_only_reason(path: Path) -> str | None:
+    """Why the store at ``path`` cannot be written (None if it can): SQLite must be able to write the file
+    and to create its side files (``results.db-wal``, ``results.db-shm``) in its folder."""
+    if not os.access(path.parent, os.W_OK | os.X_OK):
+        return (f"{path.parent} is read-only: SQLite cannot write {path.name}'s side files ({path.name}-wal, "
+                f"{path.name}-shm) there")
+    if path.exists() and not os.access(path, os.W_OK):
+        return f"{path} is read-only: SQLite cannot write it"
+    return None
 
 
-def _connect(path: Path) -> sqlite3.Connection:
-    connection = sqlite3.connect(path, isolation_level="DEFERRED")
+def _connect(path: Path, *, read_only: bool = False) -> sqlite3.Connection:
+    """A connection to ``path``: read-write in WAL mode, or ``read_only``, which writes nothing: not even
+    the side files a WAL reader creates. A store closed cleanly has no ``-wal`` file and is opened
+    ``immutable``; while a writer has one open (or after a crash), ``mode=ro`` reads through it."""
+    if read_only:
+        immutable = not Path(f"{path}-wal").exists()
+        uri = path.resolve().as_uri() + ("?mode=ro&immutable=1" if immutable else "?mode=ro")
+        connection = sqlite3.connect(uri, uri=True)
+    else:
+        reason = read_only_reason(path)
+        if reason is not None:
+            raise UserError(f"{reason}; relulab compare must write there (relulab report only reads: it works "
+                            f"in a read-only folder).")
+        connection = sqlite3.connect(path, isolation_level="DEFERRED")
+        connection.execute("PRAGMA journal_mode = WAL")  # readers never block the writer; crash-safe
+        connection.execute("PRAGMA synchronous = NORMAL")
     connection.row_factory = sqlite3.Row
-    connection.execute("PRAGMA journal_mode = WAL")  # readers never block the writer; crash-safe
-    connection.execute("PRAGMA synchronous = NORMAL")
     return connection
 
 
@@ -162,20 +216,32 @@ def create(path: Path, grid: Grid, *, command: list[str], versions: dict[str, st
     return Store(_connect(path), path)
 
 
-def open_existing(path: Path) -> Store:
-    """Open the store at ``path``, checking that it is a relulab store of this schema version.
+def open_existing(path: Path, *, read_only: bool = False) -> Store:
+    """Open the store at ``path``, checking that it is a relulab store of this schema version, intact
+    (SQLite's ``quick_check``). ``read_only`` (``relulab report``) writes nothing, not even SQLite's
+    side files, so it works in a read-only folder.
 
     Raises:
-        UserError: missing, corrupt, not a relulab store, or written by another schema version.
+        UserError: missing, corrupt, not a relulab store, written by another schema version, or (not
+            ``read_only``) in a place SQLite cannot write.
     """
     if not path.is_file():
         raise UserError(f"{path} does not exist; run relulab compare first.")
+    connection = None
     try:
-        connection = _connect(path)
+        connection = _connect(path, read_only=read_only)
         with contextlib.closing(connection.execute("SELECT value FROM meta WHERE key = 'schema_version'")) as rows:
             row = rows.fetchone()
+        damage = connection.execute("PRAGMA quick_check(1)").fetchone()[0] if row is not None else "ok"
     except sqlite3.DatabaseError as error:
+        if connection is not None:
+            connection.close()
         raise UserError(f"{path} is not a readable relulab results database ({error}).") from None
+    if damage != "ok":
+        connection.close()
+        damage = " ".join(str(damage).replace("*** in database main ***", "").split())
+        raise UserError(f"{path} is damaged (SQLite's check: {damage}); it cannot be read as a relulab results "
+                        f"database.")
     if row is None:
         connection.close()
         raise UserError(f"{path} is not a relulab results database (no schema version).")
@@ -189,8 +255,8 @@ def open_existing(path: Path) -> Store:
 
 
 @contextlib.contextmanager
-def opened(path: Path) -> Iterator[Store]:
-    store = open_existing(path)
+def opened(path: Path, *, read_only: bool = False) -> Iterator[Store]:
+    store = open_existing(path, read_only=read_only)
     try:
         yield store
     finally:

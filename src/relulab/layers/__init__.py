@@ -11,6 +11,7 @@ class where there is one, else Keras' ``Activation`` layer for Keras' parameter-
 from __future__ import annotations
 
 import importlib
+import sys
 from typing import Any
 
 import keras
@@ -25,23 +26,37 @@ from relulab.layers.smooth import CELU, ELU, GELU, SELU, Mish, SiLU, Softplus
 
 __all__ = [
     "CELU", "ELU", "GELU", "SELU", "ActivationLayer", "LeakyReLU", "Mish", "PReLU", "RReLU", "ReLU",
-    "ReLU6", "SiLU", "Softplus", "custom_class", "get",
+    "ReLU6", "SiLU", "Softplus", "custom_class", "get", "is_custom",
 ]
 
 
-def custom_class(spec: str) -> type | None:
+def is_custom(spec: str) -> bool:
+    """Whether ``spec`` names a custom layer class (``"package.module:Class"``), decided from the text
+    alone: nothing is imported."""
+    module_name, colon, _ = spec.partition(":")
+    return bool(colon) and "(" not in module_name
+
+
+def custom_class(spec: str, *, imported_only: bool = False) -> type | None:
     """The layer class that a ``"package.module:Class"`` spec names, or None for a registry spec.
 
     This lets the lab compare your own activation layer: ``relulab compare --activations
     "relu,mypackage.layers:MyReLU"``. The class must be a ``keras.layers.Layer`` that takes no
     required arguments.
 
+    ``imported_only=True`` imports nothing: the class is taken from a module already imported (by the
+    user's own command line or code), as for a spec read from a file (a stored grid).
+
     Raises:
-        ValueError: the module cannot be imported, or it has no such Layer class.
+        ValueError: the module cannot be imported (or, with ``imported_only``, is not imported), or it has
+            no such Layer class.
     """
-    module_name, colon, class_name = spec.partition(":")
-    if not colon or "(" in module_name:
+    if not is_custom(spec):
         return None
+    module_name, _, class_name = spec.partition(":")
+    if imported_only and module_name.strip() not in sys.modules:
+        raise ValueError(f"custom activation {spec!r}: its module is not imported, and a spec read from a file "
+                         f"imports nothing.")
     try:
         cls = getattr(importlib.import_module(module_name.strip()), class_name.strip())
     except (ImportError, AttributeError) as error:
