@@ -18,7 +18,7 @@ import numpy as np
 
 from relulab import _validate, activations, layers
 from relulab.models import (DEFAULT_BATCH_SIZE, DEFAULT_EPOCHS, DEFAULT_HIDDEN, DEFAULT_INITIALIZER,
-                            DEFAULT_LEARNING_RATE, hidden_sizes, initializer)
+                            DEFAULT_LEARNING_RATE, check_activation, hidden_sizes, initializer)
 
 # kernel_initializer="auto": the initialisation each activation is usually paired with.
 AUTO_INITIALIZERS = {"rectifier": "he_normal", "smooth": "he_normal", "saturating": "glorot_uniform",
@@ -31,7 +31,7 @@ def auto_initializer(activation: str) -> str:
     Glorot for sigmoid/tanh."""
     if layers.custom_class(activation) is not None:
         return AUTO_INITIALIZERS["rectifier"]
-    entry, _ = activations.resolve(activation)
+    entry = activations.resolve(activation).entry
     return AUTO_OVERRIDES.get(entry.name, AUTO_INITIALIZERS[entry.kind])
 
 
@@ -110,6 +110,8 @@ class Grid:
                 raise ValueError(f"baseline of {owner} must be one of the activations ({', '.join(specs)}). "
                                  f"Received: baseline={self.baseline!r}")
         object.__setattr__(self, "architectures", tuple(hidden_sizes(list(a)) for a in self.architectures))
+        for spec in specs:  # e.g. PReLU's shared_axes must suit the (batch, width) input of every architecture
+            check_activation(spec, sorted({width for a in self.architectures for width in a}))
         for rate in self.learning_rates:
             _validate.number(rate, name="learning_rate", owner=owner, strictly_above=0.0)
         for seed in self.seeds:
@@ -125,17 +127,8 @@ class Grid:
 
     @staticmethod
     def _canonical(spec: str) -> str:
-        """The canonical form of ``spec``, after checking that the layer it names can be built."""
-        custom = layers.custom_class(spec)
-        if custom is not None:
-            try:
-                custom()
-            except TypeError as error:
-                raise ValueError(f"custom activation {spec!r} cannot be built without arguments ({error}).") from None
-            return spec.replace(" ", "")
-        entry, params = activations.resolve(spec)
-        layers.get(spec)  # the layer must accept the spec too (PReLU takes alpha_initializer, not alpha)
-        return entry.spec(params)
+        """The one spelling of ``spec`` (:func:`relulab.layers.canonical`), checked."""
+        return layers.canonical(spec)
 
     def initializer_for(self, activation: str) -> str:
         return auto_initializer(activation) if self.kernel_initializer == "auto" else self.kernel_initializer
