@@ -42,6 +42,34 @@ EXPECTED_DIFFERENCES = {
         "threshold < 0. Its max_value and negative_slope cases pass.",
 }
 
+# Differences that no Keras test sees, each pinned by test_other_differences_are_as_documented.
+OTHER_DIFFERENCES = {
+    "negative threshold": ("ReLU(threshold=-1.0) is allowed; Keras refuses threshold < 0",
+                           lambda: layers.ReLU(threshold=-1.0).threshold == -1.0),
+    "cap at or below the threshold": ("ReLU(max_value=m) with m <= threshold is refused (a step with zero "
+                                      "gradient); Keras accepts it", lambda: _refused(layers.ReLU, max_value=0.0)),
+    "LeakyReLU default": ("LeakyReLU's default slope is 0.01 (Maas et al.); Keras' layer uses 0.3",
+                          lambda: layers.LeakyReLU().negative_slope == 0.01 != keras.layers.LeakyReLU().negative_slope),
+    "ReLU positional order": ("ReLU's positional order is (negative_slope, max_value, threshold), as Keras' relu "
+                              "function; Keras' ReLU layer takes max_value first: pass keywords",
+                              lambda: layers.ReLU(0.5).negative_slope == 0.5 and keras.layers.ReLU(0.5).max_value == 0.5),
+}
+
+
+def _refused(cls, **kwargs) -> bool:
+    try:
+        cls(**kwargs)
+    except ValueError:
+        return True
+    return False
+
+
+@pytest.mark.parametrize("difference", list(OTHER_DIFFERENCES))
+def test_other_differences_are_as_documented(difference):
+    _, holds = OTHER_DIFFERENCES[difference]
+    assert holds()
+
+
 # Arguments whose names relulab's messages must carry where Keras' pinned messages name them.
 ARGUMENT_NAMES = {"max_value", "negative_slope", "threshold", "alpha", "alpha_initializer", "shared_axes"}
 
