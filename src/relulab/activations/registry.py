@@ -2,8 +2,9 @@
 
 Each :class:`Entry` names a pure function (relulab's own or Keras' re-exported one), its parameters
 with their defaults and checks, and the layer class that wraps it (attached by
-``relulab.layers`` through :func:`register_layer`). ``relulab.activations.get`` and
-``relulab.layers.get`` both resolve specs here, so a name or default cannot differ between them.
+``relulab.layers`` through :func:`register_layer`). A spec is resolved here once, into one
+:class:`relulab.activations.ActivationSpec` that ``relulab.activations.get``, ``relulab.layers.get``, the
+command line and the lab all read, so a name, a parameter name or a default cannot differ between them.
 """
 
 from __future__ import annotations
@@ -73,7 +74,8 @@ class Entry:
             kwargs[key] = value
         unknown = [key for key in kwargs if key not in self.params]
         if unknown:
-            aliases = "".join(f" ({p.layer_argument} for {k})" for k, p in self.params.items() if p.layer_argument)
+            aliases = "".join(f" ({param.layer_argument} for {key})" for key, param in self.params.items()
+                              if param.layer_argument)
             raise TypeError(
                 f"{owner} got an unknown argument {unknown[0]}={_validate.shown(kwargs[unknown[0]])}. "
                 f"Allowed arguments: {allowed}{aliases}."

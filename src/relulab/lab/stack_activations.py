@@ -73,7 +73,10 @@ def unstackable_reason(spec: str) -> str | None:
         layer = custom()
         layer.build((None, 8))
         return f"its layer {custom.__name__} has variables" if layer.variables else None
-    entry = activations.resolve(spec).entry
+    resolved = activations.resolve(spec)
+    entry = resolved.entry
+    if entry.name == "prelu" and (resolved.kwargs["alpha_regularizer"] or resolved.kwargs["alpha_constraint"]):
+        return "its PReLU slopes have a regularizer or constraint, which the stack does not model"
     if entry.name in STATEFUL or entry.layer is None or entry.layer.call is ActivationLayer.call:
         return None
     return f"its layer {entry.layer.__name__} has its own call (weights or state the stack does not model)"
