@@ -2,7 +2,8 @@
 
 Every check raises ``TypeError`` (wrong kind of value) or ``ValueError`` (right kind, wrong value) with
 one message that names the argument, its owner, the rule and the value received, in the form Keras uses:
-``"negative_slope of LeakyReLU must be a number >= 0. Received: negative_slope=-1"``.
+``"negative_slope of LeakyReLU must be a number >= 0. Received: negative_slope=-1"``. As in Keras, ``None``
+where a number is required is a ``ValueError``. Long values are cut (:func:`shown`).
 """
 
 from __future__ import annotations
@@ -12,8 +13,19 @@ import numbers
 from typing import Any
 
 
+SHOWN_CHARACTERS = 80  # a longer value is cut in messages: a 100,000-character spec is not echoed whole
+
+
+def shown(value: Any) -> str:
+    """``repr(value)``, cut to about :data:`SHOWN_CHARACTERS` characters with its full length named."""
+    text = repr(value)
+    if len(text) <= SHOWN_CHARACTERS:
+        return text
+    return f"{text[:SHOWN_CHARACTERS - 20]}...{text[-10:]} ({len(text):,} characters)"
+
+
 def _received(name: str, value: Any) -> str:
-    return f"Received: {name}={value!r}"
+    return f"Received: {name}={shown(value)}"
 
 
 def number(
@@ -41,6 +53,8 @@ def number(
         rule += " or None"
     if value is None and optional:
         return None
+    if value is None:  # a missing value, not a wrong type: ValueError, as Keras raises
+        raise ValueError(f"{name} of {owner} must be {rule}. {_received(name, value)}")
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} of {owner} must be {rule}. {_received(name, value)}")
     result = float(value)

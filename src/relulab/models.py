@@ -42,6 +42,21 @@ def kernel_layer_names(depth: int) -> list[str]:
     return [f"dense_{i}" for i in range(1, depth + 1)] + ["output"]
 
 
+def check_activation(activation: Any, hidden: Sequence[int]) -> None:
+    """Build the activation layer for ``activation`` on each hidden width, as :func:`mlp` will give it
+    ``(batch, width)``, so that an argument the input cannot have (PReLU's ``shared_axes=[5]``) fails
+    here, in one line, and not inside ``fit``.
+
+    Raises:
+        ValueError / TypeError: an invalid spec, or a layer that cannot be built on that input.
+    """
+    layer = layers.get(activation)
+    if layer is activation or layer.built:  # the user's own instance (building it would fix its input
+        return  # shape), or a layer with nothing to build
+    for width in sorted(set(hidden)):
+        (layer if width == min(hidden) else layers.get(activation)).build((None, width))
+
+
 def mlp(
     input_shape: int | Sequence[int],
     num_classes: int,
@@ -91,7 +106,7 @@ def mlp(
     _validate.number(learning_rate, name="learning_rate", owner="mlp", strictly_above=0.0)
     initializer(kernel_initializer)  # check once; each layer gets its own instance below (an instance
     # passed in is cloned, so that layers never share one)
-    layers.get(activation)  # check the spec once, before building anything
+    check_activation(activation, widths)  # check the spec once, before building anything
 
     names = kernel_layer_names(len(widths))
     inputs = keras.Input(shape, name="inputs")

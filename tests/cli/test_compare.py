@@ -69,9 +69,11 @@ BAD_GRIDS = {
     "baseline not compared": (["--activations", "relu,tanh", "--baseline", "sigmoid"],
                               r"--baseline must be one of the activations \(relu, tanh\)\. "
                               r"Received: baseline='sigmoid'"),
-    "a layer argument the function lacks": (["--activations", "prelu(alpha=0.1)"],
-                                            r"PReLU got an unknown argument alpha=0\.1\. Allowed arguments: "
-                                            r"alpha_initializer"),
+    "unknown spec argument": (["--activations", "prelu(slope=0.1)"],
+                              r"activation 'prelu' got an unknown argument slope=0\.1\. Allowed arguments: "
+                              r"alpha, shared_axes, alpha_regularizer, alpha_constraint \(alpha_initializer for alpha\)"),
+    "shared_axes the input cannot have": (["--activations", "relu,prelu(shared_axes=[5])"],
+                                          r"invalid grid: shared_axes of PReLU must be axes of its rank-2 input"),
     "custom layer needing arguments": (["--activations", "relu,keras.layers:Dense"],
                                        r"custom activation 'keras.layers:Dense' cannot be built without arguments"),
     "address without ray": (["--address", "127.0.0.1:6379"], r"--address is for --engine ray"),

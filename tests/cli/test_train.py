@@ -69,6 +69,14 @@ BAD_INPUTS = {
                         r"--dataset must be one of 'digits', .* Received: name_or_path='imagenet'"),
     "unknown activation": (lambda d: ["--activation", "relux"], r"--activation: Unknown activation 'relux'"),
     "bad activation parameter": (lambda d: ["--activation", "leaky_relu(slope=1)"], r"unknown argument slope=1"),
+    "shared_axes the input cannot have": (lambda d: ["--activation", "prelu(shared_axes=[5])"],
+                                          r"--activation: shared_axes of PReLU must be axes of its rank-2 input, "
+                                          r"1 to 1 .* Received: shared_axes=\[5\] for input_shape=\(None, 64\)"),
+    "100,000-character spec": (lambda d: ["--activation", "relu(" + "1," * 50_000 + ")"],
+                               r"--activation: activation spec must be at most 1,000 characters\. "
+                               r"Received: spec='relu\(1,1,.{0,80} \(100,008 characters\)$"),
+    "cap below threshold": (lambda d: ["--activation", "relu(threshold=5, max_value=1)"],
+                            r"--activation: max_value of activation 'relu' must be > threshold"),
     "missing file": (lambda d: ["--dataset", str(d / "missing.npz")], r"missing\.npz does not exist; expected a \.npz"),
     "corrupt npz": (lambda d: ["--dataset", _write(d / "bad.npz", b"PK\x03\x04garbage")],
                     r"bad\.npz is not a readable \.npz archive \(corrupt or truncated\)"),

@@ -17,6 +17,16 @@ def test_runs_cover_every_combination_once_with_canonical_specs():
     assert {r.activation for r in runs} == {"relu", "leaky_relu(negative_slope=0.1)"}
 
 
+def test_a_parameterised_prelu_enters_a_comparison_and_starts_at_its_slope():
+    from relulab.lab.stack import initial_weights
+
+    grid = Grid(activations=("relu", "prelu(alpha_initializer=0.1)", "rrelu(seed=3)"), architectures=((8,),),
+                seeds=(0,))
+    assert grid.activations == ("relu", "prelu(alpha=0.1)", "rrelu(seed=3)")
+    prelu_run = next(r for r in grid.runs() if r.activation.startswith("prelu"))
+    np.testing.assert_array_equal(initial_weights(prelu_run, (4,), 3)["dense_1/alpha"], np.full(8, 0.1, "float32"))
+
+
 def test_keys_and_labels_are_readable_and_group_seeds():
     spec = RunSpec("relu", (64, 64), 0.001, 2, "he_normal", 5, 32)
     assert spec.key == "relu|64x64|lr=0.001|he_normal|seed=2"
@@ -59,6 +69,11 @@ def test_data_order_depends_on_seed_and_epoch_only():
         ({"learning_rates": (0.0,)}, ValueError, r"learning_rate of the grid must be a finite number > 0"),
         ({"seeds": (-1,)}, ValueError, r"seeds of the grid must be an integer in \[0, 2\*\*32\)\. Received: seeds=-1"),
         ({"activations": ("no.such.module:Layer",)}, ValueError, r"names no importable layer class"),
+        ({"activations": ("prelu(shared_axes=[2])",)}, ValueError,
+         r"shared_axes of PReLU must be axes of its rank-2 input, 1 to 1 .* Received: shared_axes=\[2\] for "
+         r"input_shape=\(None, 64\)"),
+        ({"activations": ("relu", "relu(max_value=1, threshold=1)")}, ValueError,
+         r"max_value of activation 'relu' must be > threshold"),
     ],
 )
 def test_bad_grids_are_refused_with_a_clear_message(kwargs, error, match):

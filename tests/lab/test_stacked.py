@@ -219,6 +219,8 @@ def test_what_cannot_be_stacked_goes_to_the_fallback(monkeypatch):
 
     monkeypatch.setitem(registry._LAYERS, "relu6", OwnCall)
     assert "own call" in unstackable_reason("relu6") and unstackable_reason("prelu") is None
+    assert unstackable_reason("prelu(alpha=0.1, shared_axes='all')") is None
+    assert "regularizer or constraint" in unstackable_reason("prelu(alpha_regularizer='l2')")
     recorder = _Recorder()
     runs = [run("relu6", 0), run("relu6", 1), run("relu", 0, hidden=(7,))]
     StackedEngine(fallback=recorder).train(runs, digits(100, 20), on_result=lambda r: None)

@@ -32,7 +32,7 @@ def test_shared_axes(shared_axes, shape):
 def test_unknown_size_on_an_axis_with_its_own_slopes_is_a_clear_error():
     with pytest.raises(ValueError, match=r"PReLU needs a known size on every axis that has its own slopes"):
         layers.PReLU(shared_axes=[2]).build((None, None, 8))
-    with pytest.raises(ValueError, match=r"shared_axes of PReLU must be axes of the input, 1 to 2"):
+    with pytest.raises(ValueError, match=r"shared_axes of PReLU must be axes of its rank-3 input, 1 to 2 \(or .all., or None for one slope per channel\)\. Received: shared_axes=\[3\] for input_shape=\(None, 4, 8\)"):
         layers.PReLU(shared_axes=[3]).build((None, 4, 8))
 
 

@@ -16,6 +16,12 @@ BAD_ARGUMENTS = [
     (lambda: layers.LeakyReLU(negative_slope=True), TypeError, r"Received: negative_slope=True"),
     (lambda: layers.LeakyReLU(alpha=0.1), TypeError,
      r"LeakyReLU got an unknown argument alpha=0\.1\. Allowed arguments: negative_slope, plus Keras layer"),
+    # None where a number is needed: ValueError, as Keras raises (its relu_test/leaky_relu_test pin the type)
+    (lambda: layers.ReLU(threshold=None), ValueError, r"threshold of ReLU must be a finite number\. Received: threshold=None"),
+    (lambda: layers.ReLU(negative_slope=None), ValueError, r"negative_slope of ReLU must be .* Received: negative_slope=None"),
+    (lambda: layers.LeakyReLU(negative_slope=None), ValueError,
+     r"negative_slope of LeakyReLU must be a finite number >= 0\. Received: negative_slope=None"),
+    (lambda: layers.ELU(alpha=None), ValueError, r"alpha of ELU must be a finite number >= 0\. Received: alpha=None"),
     (lambda: layers.ReLU(max_value=-1.0), ValueError,
      r"max_value of ReLU must be a finite number >= 0 or None\. Received: max_value=-1\.0"),
     (lambda: layers.ReLU(threshold=float("inf")), ValueError, r"threshold of ReLU must be a finite number\."),

@@ -5,14 +5,18 @@
     >>> activations.available()[:4]
     ['celu', 'elu', 'gelu', 'hard_sigmoid']
 
-``get`` returns a plain callable ``x -> y``. For use inside a model that you will save, prefer
-``relulab.layers.get(spec)``: a layer is serialisable, and it can carry weights (PReLU) and a training
-mode (RReLU).
+``get`` returns a callable ``x -> y`` that Keras can save; ``relulab.layers.get(spec)`` the layer, which
+can carry weights (PReLU) and a training mode (RReLU). Both read the same spec, resolved once by
+:func:`resolve` into an :class:`ActivationSpec`, with one set of parameter names per activation
+(``relulab list activations``).
+
+Which checks run where: ``get``, ``resolve``, the layers and the command line check every argument
+(``leaky_relu(negative_slope=-1)`` is refused). The pure functions (``leaky_relu(x, negative_slope=-1)``)
+do not: they sit on the hot path and compute what they are given (here ``|x|``).
 """
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from typing import Any
 
@@ -33,58 +37,27 @@ from keras.activations import (
 
 from relulab.activations import defaults
 from relulab.activations.functions import celu, leaky_relu, prelu, relu, rrelu, softplus
+from relulab.activations.activation_spec import ActivationSpec, BoundActivation, resolve
 from relulab.activations.registry import Entry, available, lookup
-from relulab.activations.spec import parse
 
 __all__ = [
-    "BoundActivation", "Entry", "available", "celu", "defaults", "elu", "gelu", "get", "hard_sigmoid",
+    "ActivationSpec", "BoundActivation", "Entry", "available", "celu", "defaults", "elu", "gelu", "get", "hard_sigmoid",
     "hard_silu", "leaky_relu", "linear", "lookup", "mish", "prelu", "relu", "relu6", "resolve", "rrelu",
     "selu", "sigmoid", "silu", "softplus", "softsign", "tanh",
 ]
 
 
-@dataclasses.dataclass(frozen=True)
-class BoundActivation:
-    """An activation function with its parameters bound: ``BoundActivation(entry, {...})(x)``."""
-
-    entry: Entry
-    params: dict[str, Any]
-
-    def __call__(self, x: Any) -> Any:
-        return self.entry.function(x, **self.params)
-
-    @property
-    def __name__(self) -> str:  # what Keras and tracebacks print
-        return self.entry.name
-
-    def __repr__(self) -> str:
-        return self.entry.spec(self.params)
-
-
-def resolve(spec: str) -> tuple[Entry, dict[str, Any]]:
-    """Parse ``spec`` and return its registry entry and checked parameters (defaults filled in).
-
-    Raises:
-        ValueError: unknown name (the message lists the valid names), malformed spec or a value out
-            of range. TypeError: unknown parameter (the message lists the allowed ones) or wrong type.
-    """
-    name, args, kwargs = parse(spec)
-    entry = lookup(name)
-    return entry, entry.resolve(args, kwargs, owner=f"activation {entry.name!r}")
-
-
-def get(spec: str | Callable[..., Any]) -> Callable[..., Any]:
-    """The activation function for ``spec``: a name, a name with parameters, or a callable.
+def get(spec: str | ActivationSpec | Callable[..., Any]) -> Callable[..., Any]:
+    """The activation function for ``spec``: a name, a name with parameters, an ActivationSpec, or a callable.
 
     A bare name gives the registered function itself; a name with parameters gives a
-    :class:`BoundActivation`. A callable is returned unchanged.
+    :class:`BoundActivation`, which Keras can save (``Dense(activation=get("elu(alpha=0.5)"))``). A
+    callable is returned unchanged. Parameters that only a layer has (PReLU's ``shared_axes``, RReLU's
+    ``seed``) are checked and then ignored by the function.
 
     Raises:
         ValueError / TypeError: as :func:`resolve`.
     """
     if callable(spec):
         return spec
-    entry, params = resolve(spec)
-    if params == entry.defaults():
-        return entry.function
-    return BoundActivation(entry, params)
+    return resolve(spec).function()

@@ -2,14 +2,14 @@
 
 Each :class:`Entry` names a pure function (relulab's own or Keras' re-exported one), its parameters
 with their defaults and checks, and the layer class that wraps it (attached by
-``relulab.layers`` through :func:`register_layer`). ``relulab.activations.get`` and
-``relulab.layers.get`` both resolve specs here, so a name or default cannot differ between them.
+``relulab.layers`` through :func:`register_layer`). A spec is resolved here once, into one
+:class:`relulab.activations.ActivationSpec` that ``relulab.activations.get``, ``relulab.layers.get``, the
+command line and the lab all read, so a name, a parameter name or a default cannot differ between them.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import functools
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -17,17 +17,11 @@ import keras
 
 from relulab import _validate
 from relulab.activations import defaults, functions
+from relulab.activations import params as p
+from relulab.activations.params import Param
 from relulab.activations.spec import format_spec, normalise_name
 
 KINDS = ("rectifier", "smooth", "saturating", "linear")
-
-
-@dataclasses.dataclass(frozen=True)
-class Param:
-    """One parameter of an activation: its default and the check its values must pass."""
-
-    default: Any
-    check: Callable[..., Any]  # check(value, name=..., owner=...) -> normalised value, or raises
 
 
 @dataclasses.dataclass(frozen=True)
@@ -65,15 +59,26 @@ class Entry:
                 f"{owner} takes at most {len(self.params)} positional argument(s) ({allowed}). "
                 f"Received: {args!r}"
             )
+        for key, param in self.params.items():  # the layer's name for a parameter is an alias in specs
+            alias = param.layer_argument
+            if alias is not None and alias in kwargs:
+                if key in kwargs:
+                    raise TypeError(f"{owner} got {key} and its alias {alias}; give one.")
+                kwargs[key] = kwargs.pop(alias)
         for key, value in zip(self.params, args):
             if key in kwargs:
-                raise TypeError(f"{owner} got two values for {key}. Received: {key}={value!r} and {kwargs[key]!r}")
+                raise TypeError(
+                    f"{owner} got two values for {key}. Received: {key}={_validate.shown(value)} and "
+                    f"{_validate.shown(kwargs[key])}"
+                )
             kwargs[key] = value
         unknown = [key for key in kwargs if key not in self.params]
         if unknown:
+            aliases = "".join(f" ({param.layer_argument} for {key})" for key, param in self.params.items()
+                              if param.layer_argument)
             raise TypeError(
-                f"{owner} got an unknown argument {unknown[0]}={kwargs[unknown[0]]!r}. "
-                f"Allowed arguments: {allowed}."
+                f"{owner} got an unknown argument {unknown[0]}={_validate.shown(kwargs[unknown[0]])}. "
+                f"Allowed arguments: {allowed}{aliases}."
             )
         params = self.defaults()
         for key, value in kwargs.items():
@@ -82,28 +87,17 @@ class Entry:
             self.relation(params, owner)
         return params
 
+    def function_params(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """The subset of ``params`` that the pure function takes (layer-only ones dropped)."""
+        return {key: value for key, value in params.items() if key in self.params and not self.params[key].layer_only}
+
     def spec(self, params: Mapping[str, Any] | None = None) -> str:
         """Canonical spec string, naming only the parameters that differ from their defaults."""
         given = {k: v for k, v in (params or {}).items() if k in self.params and v != self.params[k].default}
         return format_spec(self.name, given)
 
 
-def _check(rule: Callable[..., Any], **bounds: Any) -> Callable[..., Any]:
-    return functools.partial(rule, **bounds)
-
-
-_slope = _check(_validate.number, minimum=0.0)
-_positive = _check(_validate.number, strictly_above=0.0)
-_finite = _check(_validate.number)
-_optional_non_negative = _check(_validate.number, minimum=0.0, optional=True)
-
-
-def _lower_not_above_upper(params: dict[str, Any], owner: str) -> None:
-    if params["lower"] > params["upper"]:
-        raise ValueError(
-            f"lower of {owner} must be <= upper. Received: lower={params['lower']!r}, upper={params['upper']!r}"
-        )
-
+_slope, _positive = p.slope, p.positive
 
 _ENTRIES: dict[str, Entry] = {}
 _ALIASES: dict[str, str] = {}
@@ -141,6 +135,11 @@ def available(kind: str | None = None) -> list[str]:
     return sorted(name for name, entry in _ENTRIES.items() if kind is None or entry.kind == kind)
 
 
+def all_entries() -> list[Entry]:
+    """Every registered entry, sorted by name."""
+    return [_ENTRIES[name] for name in available()]
+
+
 def lookup(name: str) -> Entry:
     """The entry for ``name`` or one of its aliases (case-insensitive, ``-`` read as ``_``).
 
@@ -152,7 +151,7 @@ def lookup(name: str) -> Entry:
     if key not in _ENTRIES:
         aliases = ", ".join(f"{a}->{n}" for a, n in sorted(_ALIASES.items()))
         raise ValueError(
-            f"Unknown activation {name!r}. Valid names: {', '.join(available())} (aliases: {aliases})."
+            f"Unknown activation {_validate.shown(name)}. Valid names: {', '.join(available())} (aliases: {aliases})."
         )
     return _ENTRIES[key]
 
@@ -160,15 +159,19 @@ def lookup(name: str) -> Entry:
 kact = keras.activations
 for _entry in (
     Entry("relu", functions.relu, "rectifier", "max(x, 0); with threshold, max_value and negative_slope options",
-          {"negative_slope": Param(0.0, _slope), "max_value": Param(None, _optional_non_negative),
-           "threshold": Param(0.0, _finite)}),
+          {"negative_slope": Param(0.0, p.slope), "max_value": Param(None, p.optional_non_negative),
+           "threshold": Param(0.0, p.finite)}, relation=p.cap_above_threshold),
     Entry("leaky_relu", functions.leaky_relu, "rectifier", "x if x > 0 else negative_slope * x",
           {"negative_slope": Param(defaults.LEAKY_RELU_NEGATIVE_SLOPE, _slope)}, aliases=("leakyrelu", "lrelu")),
     Entry("prelu", functions.prelu, "rectifier", "leaky ReLU with a learned slope per channel (layer)",
-          {"alpha": Param(defaults.PRELU_ALPHA, _finite)}),
+          {"alpha": Param(defaults.PRELU_ALPHA, p.finite, layer_argument="alpha_initializer"),
+           "shared_axes": Param(None, p.shared_axes, layer_only=True),
+           "alpha_regularizer": Param(None, p.keras_name("regularizers"), layer_only=True),
+           "alpha_constraint": Param(None, p.keras_name("constraints"), layer_only=True)}),
     Entry("rrelu", functions.rrelu, "rectifier", "leaky ReLU with a random slope in training",
-          {"lower": Param(defaults.RRELU_LOWER, _slope), "upper": Param(defaults.RRELU_UPPER, _slope)},
-          relation=_lower_not_above_upper),
+          {"lower": Param(defaults.RRELU_LOWER, p.slope), "upper": Param(defaults.RRELU_UPPER, p.slope),
+           "seed": Param(None, p.seed, layer_only=True)},
+          relation=p.lower_not_above_upper),
     Entry("relu6", kact.relu6, "rectifier", "min(max(x, 0), 6)"),
     Entry("elu", kact.elu, "smooth", "x if x > 0 else alpha * (exp(x) - 1)",
           {"alpha": Param(defaults.ELU_ALPHA, _slope)}),

@@ -10,6 +10,9 @@ from __future__ import annotations
 import ast
 from typing import Any
 
+from relulab._validate import shown
+
+MAX_SPEC_LENGTH = 1000  # characters; longer specs are refused before parsing (and never echoed whole)
 _FORM = "a name such as 'relu' or a name with literal arguments such as 'leaky_relu(negative_slope=0.1)'"
 
 
@@ -23,8 +26,8 @@ def _literal(node: ast.expr, spec: str) -> Any:
         return ast.literal_eval(node)
     except ValueError:
         raise ValueError(
-            f"activation spec {spec!r} has an argument that is not a literal value "
-            f"({ast.unparse(node)!r}); use numbers, True, False, None or quoted strings."
+            f"activation spec {shown(spec)} has an argument that is not a literal value "
+            f"({shown(ast.unparse(node))}); use numbers, True, False, None or quoted strings."
         ) from None
 
 
@@ -36,27 +39,29 @@ def parse(spec: str) -> tuple[str, tuple[Any, ...], dict[str, Any]]:
         ValueError: ``spec`` is empty or malformed, or an argument is not a literal.
     """
     if not isinstance(spec, str):
-        raise TypeError(f"activation spec must be a string. Received: spec={spec!r}")
+        raise TypeError(f"activation spec must be a string. Received: spec={shown(spec)}")
     text = spec.strip()
     if not text:
         raise ValueError(f"activation spec must be {_FORM}. Received: spec={spec!r}")
+    if len(text) > MAX_SPEC_LENGTH:
+        raise ValueError(f"activation spec must be at most {MAX_SPEC_LENGTH:,} characters. Received: spec={shown(spec)}")
     # Names may contain '-'; Python's grammar may not, so read them as '_' before parsing.
     head, paren, rest = text.partition("(")
     text = normalise_name(head) + paren + rest
     try:
         tree = ast.parse(text, mode="eval").body
     except SyntaxError:
-        raise ValueError(f"activation spec must be {_FORM}. Received: spec={spec!r}") from None
+        raise ValueError(f"activation spec must be {_FORM}. Received: spec={shown(spec)}") from None
     if isinstance(tree, ast.Name):
         return tree.id, (), {}
     if not (isinstance(tree, ast.Call) and isinstance(tree.func, ast.Name)):
-        raise ValueError(f"activation spec must be {_FORM}. Received: spec={spec!r}")
+        raise ValueError(f"activation spec must be {_FORM}. Received: spec={shown(spec)}")
     if any(isinstance(a, ast.Starred) for a in tree.args) or any(k.arg is None for k in tree.keywords):
-        raise ValueError(f"activation spec {spec!r} may not use * or ** arguments.")
+        raise ValueError(f"activation spec {shown(spec)} may not use * or ** arguments.")
     names = [k.arg for k in tree.keywords]
     repeated = sorted({n for n in names if names.count(n) > 1})
     if repeated:
-        raise ValueError(f"activation spec {spec!r} gives {', '.join(repeated)} more than once.")
+        raise ValueError(f"activation spec {shown(spec)} gives {', '.join(repeated)} more than once.")
     args = tuple(_literal(a, spec) for a in tree.args)
     kwargs = {k.arg: _literal(k.value, spec) for k in tree.keywords}
     return tree.func.id, args, kwargs

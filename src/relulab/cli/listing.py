@@ -21,7 +21,8 @@ def activation_rows() -> list[tuple[str, str, str, str]]:
     rows = []
     for name in activations.available():
         entry = activations.lookup(name)
-        params = ", ".join(f"{k}={p.default!r}" for k, p in entry.params.items())
+        params = ", ".join(f"{k}={p.default!r}" + (f" (or {p.layer_argument})" if p.layer_argument else "")
+                           for k, p in entry.params.items())
         aliases = f" (aliases: {', '.join(entry.aliases)})" if entry.aliases else ""
         rows.append((name, entry.kind, params or "-", entry.summary + aliases))
     return rows

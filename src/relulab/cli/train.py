@@ -75,15 +75,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def config_from_args(args: argparse.Namespace):
     """The :class:`~relulab.training.TrainConfig` the flags describe; bad values become UserErrors."""
-    from relulab import layers
+    from relulab import layers, models
     from relulab.errors import UserError, user_input
     from relulab.training import TrainConfig
 
     with user_input("--activation"):
-        layers.get(args.activation)  # the layer that will be built must accept the spec
+        activation = layers.canonical(args.activation)  # the spec resolved once, in its one spelling
+        models.check_activation(activation, args.hidden)  # builds the layer on the input it will get
     try:
         return TrainConfig(
-            dataset=args.dataset, data_path=args.data_path, activation=args.activation, hidden=tuple(args.hidden),
+            dataset=args.dataset, data_path=args.data_path, activation=activation, hidden=tuple(args.hidden),
             kernel_initializer=args.initializer, batch_norm=args.batch_norm, dropout=args.dropout,
             learning_rate=args.lr, epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
             scaling=args.scaling, train_size=args.train_size, test_size=args.test_size,

@@ -18,7 +18,7 @@ from typing import Any
 
 from relulab import _validate, activations, layers
 from relulab.models import (DEFAULT_BATCH_SIZE, DEFAULT_EPOCHS, DEFAULT_HIDDEN, DEFAULT_INITIALIZER,
-                            DEFAULT_LEARNING_RATE, hidden_sizes, initializer)
+                            DEFAULT_LEARNING_RATE, check_activation, hidden_sizes, initializer)
 from relulab.training import epoch_order  # noqa: F401  (the lab's data order is the training loop's)
 
 # kernel_initializer="auto": the initialisation each activation is usually paired with.
@@ -35,7 +35,7 @@ def auto_initializer(activation: str) -> str:
     Glorot for sigmoid/tanh."""
     if layers.is_custom(activation):
         return AUTO_INITIALIZERS["rectifier"]
-    entry, _ = activations.resolve(activation)
+    entry = activations.resolve(activation).entry
     return AUTO_OVERRIDES.get(entry.name, AUTO_INITIALIZERS[entry.kind])
 
 
@@ -131,6 +131,9 @@ class Grid:
                                  f"Received: baseline={self.baseline!r}")
         if self.model is None:
             object.__setattr__(self, "architectures", tuple(hidden_sizes(list(a)) for a in self.architectures))
+            if _IMPORT_LAYERS.get():  # a stored grid was checked when it was made
+                for spec in specs:  # e.g. PReLU's shared_axes must suit the (batch, width) input of every architecture
+                    check_activation(spec, sorted({width for a in self.architectures for width in a}))
         for rate in self.learning_rates:
             _validate.number(rate, name="learning_rate", owner=owner, strictly_above=0.0)
         for seed in self.seeds:
@@ -160,19 +163,10 @@ class Grid:
 
     @staticmethod
     def _canonical(spec: str) -> str:
-        """The canonical form of ``spec``, after checking that the layer it names can be built."""
+        """The one spelling of ``spec`` (:func:`relulab.layers.canonical`), checked."""
         if layers.is_custom(spec) and not _IMPORT_LAYERS.get():
             return spec.replace(" ", "")  # a stored grid: checked when it was made; import nothing now
-        custom = layers.custom_class(spec)
-        if custom is not None:
-            try:
-                custom()
-            except TypeError as error:
-                raise ValueError(f"custom activation {spec!r} cannot be built without arguments ({error}).") from None
-            return spec.replace(" ", "")
-        entry, params = activations.resolve(spec)
-        layers.get(spec)  # the layer must accept the spec too (PReLU takes alpha_initializer, not alpha)
-        return entry.spec(params)
+        return layers.canonical(spec)
 
     def initializer_for(self, activation: str) -> str:
         if self.kernel_initializer == MODEL_INITIALIZER:

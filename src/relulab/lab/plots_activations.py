@@ -29,7 +29,8 @@ def describe(spec: str) -> str:
     """The legend label of ``spec``: the spec itself, plus the slope drawn for PReLU and RReLU."""
     if layers.is_custom(spec):
         return spec
-    entry, params = registry.resolve(spec)
+    resolved = registry.resolve(spec)
+    entry, params = resolved.entry, resolved.kwargs
     if entry.name == "prelu":
         return f"{spec} (initial slope {params['alpha']:g})"
     if entry.name == "rrelu":

@@ -51,7 +51,8 @@ def groups_of(specs: Sequence[str]) -> list[Group]:
     for index in range(1, len(specs) + 1):
         if index == len(specs) or specs[index] != specs[start]:
             custom = layers.custom_class(specs[start])
-            entry, params = (None, {}) if custom is not None else activations.resolve(specs[start])
+            resolved = None if custom is not None else activations.resolve(specs[start])
+            entry, params = (None, {}) if resolved is None else (resolved.entry, resolved.function_kwargs)
             groups.append(Group(specs[start], start, index, entry, params, custom))
             start = index
     if len({group.spec for group in groups}) != len(groups):
@@ -72,7 +73,10 @@ def unstackable_reason(spec: str) -> str | None:
         layer = custom()
         layer.build((None, 8))
         return f"its layer {custom.__name__} has variables" if layer.variables else None
-    entry, _ = activations.resolve(spec)
+    resolved = activations.resolve(spec)
+    entry = resolved.entry
+    if entry.name == "prelu" and (resolved.kwargs["alpha_regularizer"] or resolved.kwargs["alpha_constraint"]):
+        return "its PReLU slopes have a regularizer or constraint, which the stack does not model"
     if entry.name in STATEFUL or entry.layer is None or entry.layer.call is ActivationLayer.call:
         return None
     return f"its layer {entry.layer.__name__} has its own call (weights or state the stack does not model)"

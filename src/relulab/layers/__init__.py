@@ -2,7 +2,7 @@
 
     >>> from relulab import layers
     >>> layers.get("leaky_relu(negative_slope=0.1)")       # a configured LeakyReLU
-    >>> keras.layers.Dense(64, activation=layers.get("prelu"))
+    >>> keras.layers.Dense(64, activation=layers.get("prelu(alpha=0.1)"))   # PReLU(alpha_initializer=0.1)
 
 ``get`` returns a layer instance for every name in ``relulab.activations.available()``: relulab's own
 class where there is one, else Keras' ``Activation`` layer for Keras' parameter-free functions.
@@ -16,8 +16,7 @@ from typing import Any
 
 import keras
 
-from relulab.activations.registry import lookup
-from relulab.activations.spec import parse
+from relulab.activations.activation_spec import ActivationSpec, resolve
 from relulab.layers.base import ActivationLayer
 from relulab.layers.prelu import PReLU
 from relulab.layers.relu import LeakyReLU, ReLU, ReLU6
@@ -26,7 +25,7 @@ from relulab.layers.smooth import CELU, ELU, GELU, SELU, Mish, SiLU, Softplus
 
 __all__ = [
     "CELU", "ELU", "GELU", "SELU", "ActivationLayer", "LeakyReLU", "Mish", "PReLU", "RReLU", "ReLU",
-    "ReLU6", "SiLU", "Softplus", "custom_class", "get", "is_custom",
+    "ReLU6", "SiLU", "Softplus", "canonical", "custom_class", "get", "is_custom",
 ]
 
 
@@ -66,12 +65,13 @@ def custom_class(spec: str, *, imported_only: bool = False) -> type | None:
     return cls
 
 
-def get(spec: str | keras.layers.Layer, **overrides: Any) -> keras.layers.Layer:
-    """A new layer for ``spec``, e.g. ``"relu"``, ``"leaky_relu(negative_slope=0.1)"``, ``"prelu"``.
+def get(spec: str | ActivationSpec | keras.layers.Layer, **overrides: Any) -> keras.layers.Layer:
+    """A new layer for ``spec``, e.g. ``"relu"``, ``"leaky_relu(negative_slope=0.1)"``, ``"prelu(alpha=0.1)"``.
 
-    The parameters in the spec (and ``overrides``, e.g. ``name=``) go to the layer's constructor, which
-    checks them. ``"package.module:Class"`` names your own layer class (see :func:`custom_class`). A layer instance is returned unchanged. The result works as a layer in a model and as
-    ``Dense(..., activation=...)``.
+    The spec is resolved by :func:`relulab.activations.resolve`, with the same parameter names as
+    ``relulab.activations.get``; ``overrides`` are Keras layer arguments (e.g. ``name=``).
+    ``"package.module:Class"`` names your own layer class (see :func:`custom_class`). A layer instance is
+    returned unchanged. The result works as a layer in a model and as ``Dense(..., activation=...)``.
 
     Raises:
         ValueError: unknown name (the message lists the valid names), malformed spec, value out of range.
@@ -82,9 +82,24 @@ def get(spec: str | keras.layers.Layer, **overrides: Any) -> keras.layers.Layer:
     custom = custom_class(spec) if isinstance(spec, str) else None
     if custom is not None:
         return custom(**overrides)
-    name, args, kwargs = parse(spec)
-    entry = lookup(name)
-    if entry.layer is not None:
-        return entry.layer(*args, **kwargs, **overrides)
-    entry.resolve(args, kwargs, owner=f"activation {entry.name!r}")  # no parameters: rejects any given
-    return keras.layers.Activation(entry.name, **overrides)
+    return resolve(spec).layer(**overrides)
+
+
+def canonical(spec: str) -> str:
+    """The one spelling of ``spec`` that the command line and the lab store and compare.
+
+    A registry spec gives :attr:`ActivationSpec.canonical` (``"LeakyReLU(0.1)"`` ->
+    ``"leaky_relu(negative_slope=0.1)"``); a ``"package.module:Class"`` spec, whose class must build
+    without arguments, is kept with its spaces removed.
+
+    Raises:
+        ValueError / TypeError: as :func:`get`, or a custom class that needs arguments.
+    """
+    custom = custom_class(spec) if isinstance(spec, str) else None
+    if custom is None:
+        return resolve(spec).canonical
+    try:
+        custom()
+    except TypeError as error:
+        raise ValueError(f"custom activation {spec!r} cannot be built without arguments ({error}).") from None
+    return spec.replace(" ", "")

@@ -8,9 +8,8 @@ randomness (RReLU) add ``build`` or a seed.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
 import inspect
+from typing import Any, ClassVar
 
 import keras
 
@@ -44,19 +43,25 @@ class ActivationLayer(keras.layers.Layer):
     activation_name: ClassVar[str]  # set by relulab.activations.registry.register_layer
 
     def __init__(self, params: dict[str, Any] | None, **kwargs: Any) -> None:
-        """``params``: the registry entry's parameters, checked here; None for a layer that keeps
-        its own (PReLU)."""
+        """``params``: the registry entry's parameters that this layer stores, checked here with the
+        registry's checks; None for a layer that keeps its own (PReLU)."""
         entry = lookup(self.activation_name)
         super().__init__(**check_layer_kwargs(type(self), kwargs))
         self.supports_masking = True
         self._function = entry.function
-        self._params = {} if params is None else entry.resolve(kwargs=params, owner=type(self).__name__)
+        given = {} if params is None else params
+        resolved = entry.resolve(kwargs=given, owner=type(self).__name__)
+        self._params = {key: resolved[key] for key in given}
+        self._function_params = entry.function_params(self._params)
         for key, value in self._params.items():  # read as attributes: LeakyReLU(0.1).negative_slope
             setattr(self, key, value)
-        self.built = True
+        # As Keras does: built now only when there is nothing to build, so that a subclass whose
+        # ``build`` adds weights is built (and its ``build`` called) on the first input.
+        if type(self).build is keras.layers.Layer.build:
+            self.built = True
 
     def call(self, inputs: Any) -> Any:
-        return self._function(inputs, **self._params)
+        return self._function(inputs, **self._function_params)
 
     def compute_output_shape(self, input_shape: tuple) -> tuple:
         return input_shape

@@ -11,6 +11,7 @@ import keras
 from relulab import _validate
 from relulab.activations import defaults
 from relulab.activations.functions import prelu
+from relulab.activations.params import shared_axes as _shared_axes
 from relulab.activations.registry import register_layer
 from relulab.layers.base import ActivationLayer
 
@@ -25,22 +26,6 @@ def _initializer(value: Any) -> keras.initializers.Initializer:
             f"alpha_initializer of PReLU must be a number, an initializer name or an Initializer. "
             f"Received: alpha_initializer={value!r}"
         ) from error
-
-
-def _shared_axes(value: Any) -> str | tuple[int, ...] | None:
-    if value is None or value == "all":
-        return value
-    axes = (value,) if isinstance(value, numbers.Integral) else value
-    if (
-        isinstance(axes, str)
-        or not isinstance(axes, Sequence)
-        or not all(isinstance(a, numbers.Integral) and not isinstance(a, bool) and a >= 1 for a in axes)
-    ):
-        raise ValueError(
-            "shared_axes of PReLU must be None (one slope per channel), 'all' (one slope) or a list of "
-            f"axes >= 1 (0 is the batch axis). Received: shared_axes={value!r}"
-        )
-    return tuple(int(a) for a in axes)
 
 
 @register_layer("prelu")
@@ -82,7 +67,6 @@ class PReLU(ActivationLayer):
         self.alpha_regularizer = keras.regularizers.get(alpha_regularizer)
         self.alpha_constraint = keras.constraints.get(alpha_constraint)
         self.shared_axes = _shared_axes(shared_axes)
-        self.built = False
 
     def build(self, input_shape: tuple) -> None:
         rank = len(input_shape)
@@ -96,8 +80,9 @@ class PReLU(ActivationLayer):
             shared = set(self.shared_axes)
             if max(shared) >= rank:
                 raise ValueError(
-                    f"shared_axes of PReLU must be axes of the input, 1 to {rank - 1}. "
-                    f"Received: shared_axes={list(self.shared_axes)} for input_shape={input_shape}"
+                    f"shared_axes of PReLU must be axes of its rank-{rank} input, 1 to {rank - 1} (or 'all', or "
+                    f"None for one slope per channel). Received: shared_axes={list(self.shared_axes)} for "
+                    f"input_shape={tuple(input_shape)}"
                 )
         shape = tuple(1 if axis in shared else input_shape[axis] for axis in range(1, rank))
         if any(size is None for size in shape):
