@@ -134,7 +134,6 @@ def grid_from_args(args: argparse.Namespace):
 def run(args: argparse.Namespace) -> int:
     from relulab.lab import presets, stats
     from relulab.lab.runner import run_experiment
-    from relulab.lab.store import opened
     from relulab.progress import StepProgress
 
     grid = grid_from_args(args)
@@ -148,8 +147,7 @@ def run(args: argparse.Namespace) -> int:
                                  command=args.command_line, progress=bar.update)
     if outcome.skipped:
         print(f"resumed: {outcome.skipped} runs were already finished, {outcome.trained} trained now")
-    with opened(folder / "results.db") as store:
-        rows = stats.summarise(store.results(), grid.baseline)
+    rows = outcome.snapshot.rows
     print(stats.table(rows, grid.baseline))
     reference = presets.REFERENCES.get(args.preset or "")
     if reference:

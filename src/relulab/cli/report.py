@@ -28,14 +28,15 @@ def run(args: argparse.Namespace) -> int:
     from relulab.lab.store import FILENAME, opened
 
     with opened(args.folder / FILENAME, read_only=True) as store:  # writes nothing into results.db
+        snapshot = store.snapshot()
         if args.format == "html":
             if not os.access(args.folder, os.W_OK | os.X_OK):
                 raise UserError(f"{args.folder} is read-only: report.html, the summary files and the plots cannot "
                                 f"be written there; --format csv or --format json prints the results instead.")
-            written = rebuild(args.folder, store)
+            written = rebuild(args.folder, snapshot)
             print(f"wrote {len(written)} files; report: {written['report.html']}")
         elif args.format == "csv":
-            sys.stdout.write(exports.csv_text(exports.summary_rows(store)))
+            sys.stdout.write(exports.csv_text(exports.summary_rows(snapshot)))
         else:
-            sys.stdout.write(exports.json_text(store))
+            sys.stdout.write(exports.json_text(snapshot))
     return 0

@@ -1,4 +1,5 @@
-"""Everything the lab derives from its store: summary files, plots and the HTML report."""
+"""Everything the lab derives from its store: summary files, plots and the HTML report, all from one
+:class:`~relulab.lab.store.Snapshot` (the store read once)."""
 
 from __future__ import annotations
 
@@ -9,14 +10,12 @@ from typing import Any
 
 from relulab import _json as strict_json
 from relulab.errors import UserError
-from relulab.lab import stats
-from relulab.lab.store import Store
+from relulab.lab.store import Snapshot
 
 
-def summary_rows(store: Store) -> list[dict[str, Any]]:
+def summary_rows(snapshot: Snapshot) -> list[dict[str, Any]]:
     """The summary (one dict per configuration), as the csv/json exports hold it."""
-    grid = store.grid()
-    return [row.to_dict() for row in stats.summarise(store.results(), grid.baseline)]
+    return [row.to_dict() for row in snapshot.rows]
 
 
 def csv_text(rows: list[dict[str, Any]]) -> str:
@@ -28,13 +27,13 @@ def csv_text(rows: list[dict[str, Any]]) -> str:
     return buffer.getvalue()
 
 
-def json_text(store: Store) -> str:
+def json_text(snapshot: Snapshot) -> str:
     """The experiment, the summary and every run with its per-epoch history (NaN as null)."""
     payload = {
-        "experiment": store.experiment(),
-        "summary": summary_rows(store),
+        "experiment": snapshot.experiment,
+        "summary": summary_rows(snapshot),
         "runs": [{"spec": r.spec.to_dict(), "test_loss": r.test_loss, "test_accuracy": r.test_accuracy,
-                  "seconds": r.seconds, "history": r.history} for r in store.results()],
+                  "seconds": r.seconds, "history": r.history} for r in snapshot.results],
     }
     return strict_json.dumps(payload, indent=1) + "\n"
 
@@ -55,22 +54,21 @@ def check_plain(folder: Path) -> None:
                         f"relulab writes plain files only: remove them.")
 
 
-def write_all(folder: Path, store: Store) -> dict[str, Path]:
+def write_all(folder: Path, snapshot: Snapshot) -> dict[str, Path]:
     """summary.csv, summary.json, plots/*.png and report.html in ``folder``; returns name -> path."""
     from relulab.lab import plots, report
 
     check_plain(folder)
-    grid, results = store.grid(), store.results()
-    rows = stats.summarise(results, grid.baseline)
+    grid, results, rows = snapshot.grid, snapshot.results, snapshot.rows
     written = {"summary.csv": folder / "summary.csv", "summary.json": folder / "summary.json"}
-    written["summary.csv"].write_text(csv_text([row.to_dict() for row in rows]))
-    written["summary.json"].write_text(json_text(store))
+    written["summary.csv"].write_text(csv_text(summary_rows(snapshot)))
+    written["summary.json"].write_text(json_text(snapshot))
     plot_folder = folder / "plots"
     plot_folder.mkdir(exist_ok=True)
     figures = plots.make_figures(results, grid, plot_folder) if results else {}
     written.update(figures)
     written["report.html"] = report.write_html(
-        folder / "report.html", experiment=store.experiment(), rows=rows, baseline=grid.baseline,
+        folder / "report.html", experiment=snapshot.experiment, rows=rows, baseline=grid.baseline,
         figures=figures, runs_total=len(grid.runs()), runs_done=len(results),
     )
     return written

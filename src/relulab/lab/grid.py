@@ -26,8 +26,9 @@ AUTO_INITIALIZERS = {"rectifier": "he_normal", "smooth": "he_normal", "saturatin
                      "linear": "glorot_uniform"}
 AUTO_OVERRIDES = {"selu": "lecun_normal"}
 MODEL_INITIALIZER = "model"  # a user's model keeps the initialisers its layers declare
-# False while a grid read from a file is rebuilt (Grid.from_dict(import_layers=False)): nothing is imported.
-_IMPORT_LAYERS: contextvars.ContextVar[bool] = contextvars.ContextVar("relulab_import_layers", default=True)
+# True while a grid read from a store is rebuilt (Grid.from_dict(stored=True)): its activations are taken as
+# written (canonical, checked when the grid was made); nothing is imported, resolved or built again.
+_STORED: contextvars.ContextVar[bool] = contextvars.ContextVar("relulab_stored_grid", default=False)
 
 
 def auto_initializer(activation: str) -> str:
@@ -131,7 +132,7 @@ class Grid:
                                  f"Received: baseline={self.baseline!r}")
         if self.model is None:
             object.__setattr__(self, "architectures", tuple(hidden_sizes(list(a)) for a in self.architectures))
-            if _IMPORT_LAYERS.get():  # a stored grid was checked when it was made
+            if not _STORED.get():  # a stored grid was checked when it was made
                 for spec in specs:  # e.g. PReLU's shared_axes must suit the (batch, width) input of every architecture
                     check_activation(spec, sorted({width for a in self.architectures for width in a}))
         for rate in self.learning_rates:
@@ -164,8 +165,8 @@ class Grid:
     @staticmethod
     def _canonical(spec: str) -> str:
         """The one spelling of ``spec`` (:func:`relulab.layers.canonical`), checked."""
-        if layers.is_custom(spec) and not _IMPORT_LAYERS.get():
-            return spec.replace(" ", "")  # a stored grid: checked when it was made; import nothing now
+        if _STORED.get():
+            return spec  # a stored grid: canonical and checked when it was made; nothing is imported or rebuilt
         return layers.canonical(spec)
 
     def initializer_for(self, activation: str) -> str:
@@ -194,15 +195,16 @@ class Grid:
         return payload
 
     @classmethod
-    def from_dict(cls, payload: dict[str, Any], *, import_layers: bool = True) -> Grid:
-        """The grid ``payload`` (:meth:`to_dict`) describes, checked as the constructor checks it;
-        ``import_layers=False`` (a grid read from a file) takes custom ``"module:Class"`` specs as text and
-        imports nothing."""
-        token = _IMPORT_LAYERS.set(import_layers)
+    def from_dict(cls, payload: dict[str, Any], *, stored: bool = False) -> Grid:
+        """The grid ``payload`` (:meth:`to_dict`) describes, checked as the constructor checks it.
+        ``stored=True`` (a grid read from ``results.db``) trusts its activation specs as written: canonical
+        and checked when the grid was made, they are neither imported (a custom ``"module:Class"`` layer),
+        nor resolved, nor built again; the rest of the payload is still checked."""
+        token = _STORED.set(stored)
         try:
             return cls._from_dict(payload)
         finally:
-            _IMPORT_LAYERS.reset(token)
+            _STORED.reset(token)
 
     @classmethod
     def _from_dict(cls, payload: dict[str, Any]) -> Grid:

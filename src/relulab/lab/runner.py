@@ -31,6 +31,7 @@ class Outcome:
     total: int
     skipped: int
     trained: int
+    snapshot: results_store.Snapshot  # the store as it was after training, read once
 
 
 def make_engine(name: str, *, address: str | None = None) -> Any:
@@ -92,8 +93,9 @@ def open_or_create(folder: Path, grid: Grid, *, overwrite: bool, command: list[s
     if path.exists():
         store = results_store.open_existing(path)
         try:
-            if store.experiment()["fingerprint"] == grid.fingerprint():
-                if store.grid().baseline != grid.baseline:
+            stored = store.experiment()
+            if stored["fingerprint"] == grid.fingerprint():
+                if stored["grid"].get("baseline") != grid.baseline:
                     store.set_baseline(grid.baseline)
                 return store
         except BaseException:
@@ -153,12 +155,13 @@ def run_experiment(
                 store.add(result, engine=trainer.name)
 
             trainer.train(pending, dataset, on_result=keep, on_progress=report_steps, diagnostics=grid.diagnostics)
-        rebuild(folder, store)
-    return Outcome(folder, len(grid.runs()), len(done), len(pending))
+        snapshot = store.snapshot()
+    rebuild(folder, snapshot)
+    return Outcome(folder, len(grid.runs()), len(done), len(pending), snapshot)
 
 
-def rebuild(folder: Path, store: results_store.Store) -> dict[str, Path]:
-    """Write the summary files, the plots and ``report.html`` from the store alone."""
+def rebuild(folder: Path, snapshot: results_store.Snapshot) -> dict[str, Path]:
+    """Write the summary files, the plots and ``report.html`` from what the store holds alone."""
     from relulab.lab import exports
 
-    return exports.write_all(folder, store)
+    return exports.write_all(folder, snapshot)

@@ -9,6 +9,8 @@ any moment leaves either the whole run or none of it: resuming redoes exactly th
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import functools
 import json
 import os
 import sqlite3
@@ -16,13 +18,16 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from relulab import __version__
 from relulab._files import as_if_new
 from relulab.errors import UserError
 from relulab.lab.engine import RunResult
 from relulab.lab.grid import Grid, RunSpec
+
+if TYPE_CHECKING:
+    from relulab.lab.stats import SummaryRow
 
 SCHEMA_VERSION = 1
 FILENAME = "results.db"
@@ -41,6 +46,22 @@ CREATE TABLE epochs (
     run_key TEXT NOT NULL REFERENCES runs(key), epoch INTEGER NOT NULL, metric TEXT NOT NULL,
     value REAL, PRIMARY KEY (run_key, epoch, metric));
 """
+
+
+@dataclasses.dataclass(frozen=True)
+class Snapshot:
+    """An experiment as its store holds it, read once (:meth:`Store.snapshot`)."""
+
+    experiment: dict[str, Any]  # fingerprint, grid (dict), command, versions, created
+    grid: Grid
+    results: list[RunResult]  # the finished runs, in the grid's order
+
+    @functools.cached_property
+    def rows(self) -> list[SummaryRow]:
+        """The summary: one row per configuration, with intervals and paired differences (computed once)."""
+        from relulab.lab import stats
+
+        return stats.summarise(self.results, self.grid.baseline)
 
 
 class Store:
@@ -69,9 +90,12 @@ class Store:
 
     # -- the experiment (what a file says is data: it is checked, and nothing it names is imported) --
     def grid(self) -> Grid:
-        """The stored grid; a custom ``"module:Class"`` activation in it stays text (nothing is imported)."""
+        """The stored grid, taken as it was written (see :meth:`Grid.from_dict`): nothing is imported."""
+        return self._grid(self.experiment()["grid"])
+
+    def _grid(self, payload: dict[str, Any]) -> Grid:
         try:
-            return Grid.from_dict(self.experiment()["grid"], import_layers=False)
+            return Grid.from_dict(payload, stored=True)
         except (KeyError, TypeError, ValueError) as error:
             raise UserError(f"{self.path}: the stored grid is not a valid relulab grid ({error}).") from None
 
@@ -128,6 +152,16 @@ class Store:
 
     def results(self) -> list[RunResult]:
         """Every finished run with its history, in the grid's order."""
+        return self._results(self.grid())
+
+    def snapshot(self) -> Snapshot:
+        """The experiment, its grid and every finished run, read once: what the report, the exports and
+        the summary table all work from."""
+        experiment = self.experiment()
+        grid = self._grid(experiment["grid"])
+        return Snapshot(experiment, grid, self._results(grid))
+
+    def _results(self, grid: Grid) -> list[RunResult]:
         histories: dict[str, dict[str, list[float]]] = {}
         for key, epoch, metric, value in self._rows(
             "SELECT run_key, epoch, metric, value FROM epochs ORDER BY run_key, metric, epoch"
@@ -142,7 +176,7 @@ class Store:
                 raise UserError(f"{self.path}: the stored spec of run {key} is not a valid run ({error}).") from None
             finished[key] = RunResult(spec, histories.get(key, {}), self._real(row["test_loss"], key),
                                       self._real(row["test_accuracy"], key), self._real(row["seconds"], key))
-        order = {spec.key: index for index, spec in enumerate(self.grid().runs())}
+        order = {spec.key: index for index, spec in enumerate(grid.runs())}
         return sorted(finished.values(), key=lambda r: order.get(r.spec.key, len(order)))
 
     def _real(self, value: Any, where: str) -> float:
