@@ -52,18 +52,19 @@ def test_sparsity_and_gradients_match_numpy():
 def test_saturated_units_are_those_pinned_to_an_asymptote():
     report = diagnose(mlp("sigmoid", bias=[1000.0, 0.0, -1000.0, 0.0]), X)
     row = report.row("h")
-    assert (row.kind, row.dead_fraction, row.saturation) == ("saturating", None, 0.5)
-    assert [a.code for a in report.advice] == ["leaky_rectifier", "batch_norm"]
+    # pinned at +-1000 the derivative is 0: both saturated and dead (the derivative definition)
+    assert (row.kind, row.dead_fraction, row.saturation) == ("saturating", 0.5, 0.5)
+    assert [a.code for a in report.advice] == ["rectifier", "batch_norm"]
 
 
-def test_a_born_dead_narrow_layer_gets_every_rectifier_remedy_and_the_reasons():
+def test_a_born_dead_layer_is_a_collapsed_signal_first_then_dying_units():
     report = diagnose(mlp(bias=[-1000.0] * 4), X, Y)
-    assert report.row("h").dead_fraction == 1.0
+    assert report.row("h").dead_fraction == 1.0 and report.output_spread == 0.0
     assert report.grad_norms == {"h": 0.0, "out": 0.0} and np.isnan(report.grad_ratio)  # nothing reaches either kernel
-    assert [a.code for a in report.advice] == [
-        "he_init", "leaky_rectifier", "lower_learning_rate", "batch_norm", "rai"]
-    rai = report.advice[-1]
-    assert rai.layers == ("h",) and "100% of 4 units are dead" in rai.reasons[0]
+    assert [f.kind for f in report.findings] == ["collapsed", "dead"]
+    assert [a.code for a in report.advice] == ["he_init", "rai", "batch_norm", "lower_learning_rate", "leaky_rectifier"]
+    rai = report.advice[1]
+    assert rai.layers == ("h",) and "collapsed signal" in rai.reasons[0] and "100% of 4 units dead" in rai.reasons[1]
 
 
 def test_a_healthy_he_initialised_network_gets_no_advice():
@@ -80,7 +81,8 @@ def test_report_renders_as_a_table_and_as_json():
     header, rule, row = text.splitlines()[:3]
     assert header.split() == ["layer", "activation", "kind", "units", "dead", "sparsity", "saturation", "grad", "norm"]
     assert row.split() == ["h", "relu", "rectifier", "4", "100.0%", "100.0%", "-", "0"]
-    assert "not measured: out (softmax)" in text and "advice 5: RAI initialisation" in text
+    assert "not measured: out (softmax)" in text and "advice 2: RAI initialisation" in text
+    assert "loss: sparse_categorical_crossentropy\n" in text and "  2. h: 100% of 4 units dead" in text
     data = json.loads(json.dumps(report.to_dict()))
     assert data["rows"][0]["dead_units"] == [0, 1, 2, 3] and data["grad_ratio"] is None  # nan
     assert data["advice"][0]["code"] == "he_init" and data["model"] == "mlp" and data["examples"] == 64
