@@ -141,3 +141,26 @@ def test_labels_beyond_the_models_classes_are_a_clear_error():
     with pytest.raises(ValueError, match=r"y of diagnose must hold class indices from 0 to 2 for this model's 3 "
                                          r"outputs\. Received: labels from 0 to 9"):
         diagnose(model, np.ones((10, 4), "float32"), np.arange(10))
+
+
+def _deep(initializer, depth=20):
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((64,)), *(keras.layers.Dense(32, activation="relu",
+                                                                        kernel_initializer=initializer)
+                                                    for _ in range(depth)),
+                              keras.layers.Dense(10, activation="softmax")])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    return model
+
+
+def test_a_deep_stack_with_a_too_small_initialisation_is_a_collapsed_signal():
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    x, y = (digits.data[:256] / 16).astype("float32"), digits.target[:256]
+    collapsed = diagnose(_deep(keras.initializers.RandomNormal(stddev=0.01)), x, y)
+    assert collapsed.findings[0].kind == "collapsed" and collapsed.output_spread < 1e-3
+    assert [a.code for a in collapsed.advice][:3] == ["he_init", "rai", "batch_norm"]
+    assert "collapsed signal" in str(collapsed)
+    healthy = diagnose(_deep("he_normal", depth=4), x, y)
+    assert "collapsed" not in [f.kind for f in healthy.findings]
