@@ -1,7 +1,9 @@
 """Dead units, sparsity and saturation of every site, measured on probe data in one forward pass.
 
-Dead and saturated are defined through the activation's derivative (:mod:`relulab.diagnostics.slopes`),
-with closed-form fast paths for rectifiers (the flat side), sigmoid and tanh (from the output).
+Dead and saturated are defined through the activation's derivative (:mod:`relulab.diagnostics.slopes`):
+custom activations are measured that way; registry activations through the same definitions in closed
+form (rectifiers: dead on the flat side; sigmoid, tanh, hard sigmoid, softsign: saturated near an
+asymptote). Smooth registry activations (ELU, GELU, ...) report their sparsity only.
 
 The probe runs eagerly in inference mode (``training=False``: dropout off, batch normalisation on its
 moving statistics, RReLU at its mean slope) in batches of ``batch_size``; per unit, the flags of
@@ -36,8 +38,8 @@ class LayerActivity:
 
     units: int
     sparsity: float  # fraction of exact zeros among the outputs
-    dead_units: tuple[int, ...] | None  # every activation measured on a probe (None: not measured)
-    saturated_units: tuple[int, ...] | None  # every activation but rectifiers
+    dead_units: tuple[int, ...] | None  # rectifiers and custom activations
+    saturated_units: tuple[int, ...] | None  # saturating and custom activations
 
     @property
     def dead_fraction(self) -> float | None:
@@ -74,19 +76,16 @@ class ActivityCounter:
             return
         if activation.asymptotes is not None:  # fast path: the output near an asymptote
             self._flag(self._unsaturated, name, ops.convert_to_numpy(regimes.units_unsaturated(out, activation)))
-        r = self._relative_derivative(site, pre, out)
-        self._flag(self._active, name, slopes.unit_flags(r, slopes.DEAD_DERIVATIVE))
-        if activation.asymptotes is None:
+        if activation.kind == "custom":  # the general definition, through the derivative
+            r = self._relative_derivative(site, pre)
+            self._flag(self._active, name, slopes.unit_flags(r, slopes.DEAD_DERIVATIVE))
             self._flag(self._unsaturated, name, slopes.unit_flags(r, slopes.SATURATION_DERIVATIVE))
 
     @staticmethod
     def _flag(store: dict[str, np.ndarray], name: str, flags: np.ndarray) -> None:
         store[name] = store.get(name, False) | np.asarray(flags, bool)
 
-    def _relative_derivative(self, site: Site, pre: Any, out: Any) -> np.ndarray:
-        activation = site.activation
-        if activation.name in slopes.CLOSED_FORM and activation.asymptotes is not None:
-            return slopes.closed_form(activation.name, ops.convert_to_numpy(out), activation.asymptotes)
+    def _relative_derivative(self, site: Site, pre: Any) -> np.ndarray:
         function = recording.original(site)
         pre = ops.convert_to_numpy(pre)
         if site.name not in self._peaks:

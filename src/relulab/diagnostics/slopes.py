@@ -16,9 +16,12 @@ agree. ``f'`` comes from the backend's autodiff (:func:`relulab.activations.deri
 so a user's layer (``tf.maximum(0., x)``, an import-path class, a ``Lambda``) is measured like a built-in
 one; at a kink it is the backend's choice (0 for ``tf.maximum(0., x)`` at 0, as for ``relu``).
 
-Fast paths, same definitions in closed form: zero-slope rectifiers (ReLU, ReLU6: ``f' = 0`` exactly on
-the flat side, ``z <= threshold``), sigmoid and tanh (``r`` from the output). Leaky rectifiers keep the
-fast path's count of units on the small-slope side (their ``f'`` is the slope, never 0).
+Registry activations use the same definitions in closed form (the fast paths, tested to agree): a
+zero-slope rectifier (ReLU, ReLU6) has ``f' = 0`` exactly on its flat side, ``z <= threshold``; a sigmoid
+or tanh has ``r`` from its output (:func:`closed_form`), so "saturated" is the output rule. Leaky
+rectifiers keep the count of units on their small-slope side (``f'`` is the slope, never 0); smooth and
+saturating registry activations report no dead fraction (the lab and the monitors' batches-seen mode
+report the same keys).
 """
 
 from __future__ import annotations
@@ -35,7 +38,6 @@ DEAD_DERIVATIVE = 1e-6  # relative derivative at or below this on every example:
 SATURATION_DERIVATIVE = 4 * SATURATION_TOLERANCE * (1 - SATURATION_TOLERANCE)  # 0.0396: saturated
 GRID_LIMIT = 10.0  # pre-activations in [-10, 10] on which the peak derivative is sought
 GRID_POINTS = 201
-CLOSED_FORM = ("sigmoid", "tanh")  # saturating activations whose r is computed from the output
 
 
 def peak_derivative(function: Callable[[Any], Any], example_shape: tuple[int, ...]) -> float:
