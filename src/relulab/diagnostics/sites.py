@@ -88,11 +88,11 @@ def _node_shapes(layer: keras.layers.Layer) -> list[tuple[tuple, tuple] | None]:
 
 
 def is_custom_activation_layer(layer: keras.layers.Layer) -> bool:
-    """Whether ``layer`` is a user's elementwise layer (``MyReLU``, a ``Lambda``): a layer from outside Keras
-    and relulab (or a ``Lambda``) without a kernel, not a model, with one input of its output's shape
-    (checked where the graph records it; otherwise at measurement time)."""
+    """Whether ``layer`` is a user's elementwise layer (``MyReLU``, a ``Lambda``): a layer class from outside
+    Keras (or a ``Lambda``) without a kernel, not a model, with one input of its output's shape (checked
+    where the graph records it; otherwise at measurement time)."""
     module = type(layer).__module__ or ""
-    foreign = not module.startswith(("keras.", "relulab.")) or isinstance(layer, keras.layers.Lambda)
+    foreign = not module.startswith("keras.") or isinstance(layer, keras.layers.Lambda)
     if not foreign or isinstance(layer, keras.Model) or _has_kernel(layer):
         return False
     shapes = _node_shapes(layer)
