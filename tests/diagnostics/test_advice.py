@@ -83,3 +83,8 @@ def test_consecutive_layers_with_one_finding_are_one_reason_and_advice_reads_in_
     advice = advise(layers, VANISHING_RATIO / 10)
     assert [a.code for a in advice] == ["leaky_rectifier", "he_init", "batch_norm"]
     assert advice[1].layers == ("a1", "a2", "a3", "a5") and len(advice[1].reasons) == 3
+
+
+def test_a_group_orders_its_remedies_by_its_most_severe_layer():
+    layers = [facts(dead=0.2, name="a"), facts(dead=0.9, name="b", he=True, batch_norm=True)]
+    assert codes(*layers) == [*DYING, "he_init"]

@@ -84,3 +84,19 @@ def test_diagnose_reports_a_dead_fraction_for_mylayer_and_advises_a_dying_rectif
     row = report.row("a")
     assert (row.activation, row.kind, row.dead_fraction) == ("MyReLU", "custom", 1.0)
     assert "leaky_rectifier" in [a.code for a in report.advice] and "-" not in str(report).splitlines()[2].split()[4]
+
+
+class Block(keras.layers.Layer):
+    """Same shape in and out, but a block of other layers, not an activation."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.inner = keras.layers.Dense(16)
+
+    def call(self, inputs):
+        return self.inner(inputs)
+
+
+def test_a_block_of_layers_is_not_taken_for_an_activation():
+    model = _model(keras.layers.ReLU(name="a"), Block(name="block"))
+    assert [site.name for site in find_sites(model)] == ["a"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import logging
 import math
 import re
 from pathlib import Path
@@ -103,6 +104,7 @@ def run(args: argparse.Namespace) -> int:
     from relulab.diagnostics.probe import input_spec
     from relulab.errors import UserError, user_input
 
+    logging.getLogger("absl").setLevel(logging.ERROR)  # Keras' legacy .h5 loader warns about unbuilt metrics
     model = load_model(args.model)
     with user_input(str(args.model)):
         spec = input_spec(model, owner="relulab diagnose")

@@ -138,7 +138,8 @@ def layer_findings(layers: Sequence[LayerFacts]) -> list[Finding]:
         of = f" of {units.pop()}" if len(units) == 1 else ""
         what = run[0][1][2].replace("of units", f"{of} units".strip(), 1) if of else run[0][1][2]
         where = names[0] if len(names) == 1 else f"{names[0]} \u2026 {names[-1]}, {len(names)} layers"
-        remedies = tuple(dict.fromkeys(code for _, found in run for code in found[3]))
+        worst_first = sorted(run, key=lambda member: -member[1][1])  # the most severe layer sets the order
+        remedies = tuple(dict.fromkeys(code for _, found in worst_first for code in found[3]))
         findings.append(Finding(run[0][1][0], f"{where}: {_range([f[1] for _, f in run])} {what}", tuple(names),
                                 remedies))
     return findings

@@ -89,12 +89,12 @@ def _node_shapes(layer: keras.layers.Layer) -> list[tuple[tuple, tuple] | None]:
 
 def is_custom_activation_layer(layer: keras.layers.Layer) -> bool:
     """Whether ``layer`` is a user's elementwise layer (``MyReLU``, a ``Lambda``): a layer class from outside
-    Keras (or a ``Lambda``) without a kernel, not a model, with one input of its output's shape (checked
+    Keras (or a ``Lambda``) without a kernel or sub-layers, not a model, with one input of its output's shape (checked
     where the graph records it; otherwise at measurement time)."""
     module = type(layer).__module__ or ""
     foreign = not module.startswith("keras.") or isinstance(layer, keras.layers.Lambda)
-    if not foreign or isinstance(layer, keras.Model) or _has_kernel(layer):
-        return False
+    if not foreign or isinstance(layer, keras.Model) or _has_kernel(layer) or getattr(layer, "_layers", None):
+        return False  # a block of other layers is not an activation
     shapes = _node_shapes(layer)
     return all(pair is not None and pair[0] == pair[1] for pair in shapes)
 
