@@ -135,3 +135,16 @@ def test_units_that_stay_dead_after_the_last_draw_are_named_and_not_counted(monk
         revived = revive(model, images, seed=0)
     still_dead = diagnose(model, images).row("h").dead_units
     assert still_dead and revived == {"h": 48 - len(still_dead)}
+
+
+def test_a_custom_relu_layer_is_revived_too():
+    class MyReLU(keras.layers.Layer):
+        def call(self, inputs):
+            return keras.ops.maximum(0.0, inputs)
+
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((5,)), keras.layers.Dense(6, name="k"), MyReLU(name="my"),
+                              keras.layers.Dense(2, name="out")])
+    model.get_layer("k").bias.assign(np.array([0, -1000, 0, 0, -1000, 0], "float32"))
+    assert revive(model, X, seed=0) == {"my": 2}
+    assert diagnose(model, X).row("my").dead_units == ()
