@@ -179,3 +179,15 @@ def test_images_are_shaped_for_a_conv_model(tmp_path, capsys):
     assert main(["diagnose", str(tmp_path / "conv.keras"), "--dataset", "digits", "--probe-size", "50", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["rows"][0]["name"] == "conv" and data["rows"][0]["units"] == 4 and data["examples"] == 50
+
+
+def test_one_hot_labels_in_a_file_work_with_a_sparse_loss(tmp_path, capsys):
+    x = RNG.uniform(0, 1, (40, 6))
+    onehot = np.eye(3)[np.arange(40) % 3]
+    np.savez(tmp_path / "onehot.npz", x_train=x, y_train=onehot, x_test=x[:10], y_test=onehot[:10])
+    model = _relu_model(tmp_path)
+    assert main(["diagnose", model, "--dataset", str(tmp_path / "onehot.npz"), "--json"]) == 0
+    from_onehot = json.loads(capsys.readouterr().out)
+    np.savez(tmp_path / "indices.npz", x_train=x, y_train=np.arange(40) % 3, x_test=x[:10], y_test=np.arange(10) % 3)
+    assert main(["diagnose", model, "--dataset", str(tmp_path / "indices.npz"), "--json"]) == 0
+    assert from_onehot["grad_norms"] == json.loads(capsys.readouterr().out)["grad_norms"]
