@@ -186,3 +186,29 @@ def test_on_jax_the_monitor_asks_for_a_probe():
     model.compile(optimizer="sgd", loss="mse")
     with pytest.raises(ValueError, match=r"probe of DeadUnitMonitor is needed on the JAX backend"):
         model.fit(np.ones((4, 3)), np.ones((4, 2)), epochs=1, verbose=0, callbacks=[DeadUnitMonitor()])
+
+
+def test_gradient_flow_fits_integer_labels_to_a_categorical_model():
+    categorical = model()
+    categorical.compile(optimizer="sgd", loss="categorical_crossentropy")
+    monitor = GradientFlowMonitor((X, Y))  # integer labels; the model wants one-hot rows
+    categorical.fit(X, np.eye(2)[Y], epochs=1, batch_size=96, verbose=0, callbacks=[monitor])
+    sparse = model()
+    sparse.set_weights(categorical.get_weights())
+    expected = gradient_norms(sparse, X, Y, keras.losses.get("sparse_categorical_crossentropy"))
+    assert monitor.last == pytest.approx(expected)
+
+
+class MyReLU(keras.layers.Layer):
+    def call(self, inputs):
+        return keras.ops.maximum(0.0, inputs)
+
+
+def test_a_custom_activation_layer_gets_a_dead_fraction_in_the_logs():
+    keras.utils.set_random_seed(0)
+    built = keras.Sequential([keras.Input((4,)), keras.layers.Dense(4, name="k"), MyReLU(name="my_relu"),
+                              keras.layers.Dense(2, activation="softmax")])
+    built.get_layer("k").bias.assign(np.array([-1000.0, 0.0, -1000.0, 0.0], "float32"))
+    built.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    history = built.fit(X, Y, epochs=1, verbose=0, callbacks=[DeadUnitMonitor(X)])
+    assert history.history["dead_fraction/my_relu"] == [0.5]

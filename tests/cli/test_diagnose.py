@@ -14,11 +14,11 @@ from relulab.cli import main
 RNG = np.random.default_rng(0)
 
 
-def _npz(path, features=6, n=40, nan=False):
+def _npz(path, features=6, n=40, nan=False, classes=3):
     x = RNG.uniform(0, 1, (n, features))
     if nan:
         x[5, 1] = np.nan
-    np.savez(path, x_train=x, y_train=np.arange(n) % 3, x_test=x[:10], y_test=np.arange(10) % 3)
+    np.savez(path, x_train=x, y_train=np.arange(n) % classes, x_test=x[:10], y_test=np.arange(10) % classes)
     return str(path)
 
 
@@ -57,17 +57,68 @@ def test_json_output_and_the_layer_filter(tmp_path, capsys):
     assert set(data["grad_norms"]) == {"h", "k", "out"}
 
 
-def test_an_uncompiled_model_is_measured_without_gradients_and_says_so(tmp_path, capsys):
+def test_an_uncompiled_model_gets_a_loss_inferred_from_its_output_and_says_so(tmp_path, capsys):
     assert main(["diagnose", _relu_model(tmp_path, compile=False), "--dataset", _npz(tmp_path / "d.npz")]) == 0
     out = capsys.readouterr().out
-    assert "gradients not measured: the model has no compiled loss (pass --loss)" in out
+    assert "loss: sparse_categorical_crossentropy (inferred from the output layer" in out and "gradient ratio" in out
     assert main(["diagnose", _relu_model(tmp_path, compile=False), "--dataset", _npz(tmp_path / "d.npz"),
-                 "--loss", "sparse_categorical_crossentropy"]) == 0
-    assert "gradient ratio" in capsys.readouterr().out
+                 "--loss", "categorical_crossentropy", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert (data["loss"], data["loss_inferred"], data["note"]) == ("categorical_crossentropy", False, None)
 
 
-def _not_a_model(tmp_path):
-    path = tmp_path / "model.keras"
+def _h5_mlp(path, depth, loss):
+    """A Keras-2-style .h5 ReLU MLP for the digits, compiled with ``loss``; three units per layer planted dead."""
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((64,)), *(keras.layers.Dense(16, activation="relu") for _ in range(depth)),
+                              keras.layers.Dense(10, activation="softmax")])
+    for layer in model.layers[:-1]:
+        layer.bias.assign(np.r_[[-1000.0] * 3, np.zeros(13)].astype("float32"))
+    model.compile(optimizer="adam", loss=loss)
+    model.save(path)
+    return str(path)
+
+
+def test_a_keras2_h5_model_compiled_with_categorical_crossentropy_takes_integer_labels(tmp_path, capsys):
+    path = _h5_mlp(tmp_path / "mlp.h5", 3, "categorical_crossentropy")
+    assert main(["diagnose", path, "--dataset", "digits", "--probe-size", "100"]) == 0
+    out = capsys.readouterr().out
+    assert "loss: categorical_crossentropy\n" in out and "gradient ratio" in out
+
+
+def test_a_one_unit_sigmoid_h5_model_takes_flat_binary_labels_and_gets_a_rectifier_first(tmp_path, capsys):
+    from sklearn.datasets import make_circles
+
+    x, y = make_circles(300, noise=0.05, factor=0.5, random_state=0)
+    data = tmp_path / "circles.npz"
+    np.savez(data, x_train=x.astype("float32"), y_train=y, x_test=x[:50].astype("float32"), y_test=y[:50])
+    keras.utils.set_random_seed(0)
+    layers = [keras.Input((2,)), *(keras.layers.Dense(16, activation="sigmoid") for _ in range(9)),
+              keras.layers.Dense(1, activation="sigmoid")]
+    compiled = keras.Sequential(layers)
+    compiled.compile(optimizer="sgd", loss="binary_crossentropy")
+    compiled.save(tmp_path / "sigmoid.h5")
+    uncompiled = keras.Sequential([keras.Input((2,)), *(keras.layers.Dense(16, activation="sigmoid") for _ in range(9)),
+                                   keras.layers.Dense(1, activation="sigmoid")])
+    uncompiled.set_weights(compiled.get_weights())
+    uncompiled.save(tmp_path / "uncompiled.h5")
+    for name, loss in [("sigmoid.h5", "binary_crossentropy\n"), ("uncompiled.h5", "binary_crossentropy (inferred")]:
+        assert main(["diagnose", str(tmp_path / name), "--dataset", str(data)]) == 0
+        out = capsys.readouterr().out
+        assert "loss: " + loss in out and "vanishing gradients" in out, out
+        assert "advice 1: a rectifier with He initialisation" in out and "advice 2: batch normalisation" in out
+
+
+def test_a_34_layer_report_fits_on_one_screen(tmp_path, capsys):
+    path = _h5_mlp(tmp_path / "deep.h5", 34, "categorical_crossentropy")
+    assert main(["diagnose", path, "--dataset", "digits", "--probe-size", "200"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) <= 40, "\n".join(out)
+    assert any("34 layers: 19" in line and "% of 16 units dead" in line for line in out), "\n".join(out)
+
+
+def _not_a_model(tmp_path, name="model.keras"):
+    path = tmp_path / name
     path.write_text("not a zip")
     return str(path)
 
@@ -91,12 +142,20 @@ def _no_activations(tmp_path):
     (lambda t: [_relu_model(t)], r"give the probe data with --dataset NAME"),
     (lambda t: [_relu_model(t), "--dataset", _npz(t / "d.npz"), "--loss", "nope"],
      r"loss of diagnose must be a Keras loss"),
+    (lambda t: [_relu_model(t), "--dataset", _npz(t / "d.npz", classes=5)],
+     r"y of diagnose must hold class indices from 0 to 2 for this model's 3 outputs. Received: labels from 0 to 4"),
+    (lambda t: [_relu_model(t), "--dataset", _npz(t / "d.npz", n=0)], r"d.npz"),
+    (lambda t: [_not_a_model(t, "model.h5"), "--dataset", _npz(t / "d.npz")],
+     r"model.h5 is not a Keras model that loads in safe mode"),
 ])
 def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys, args, message):
-    assert main(["diagnose", *args(tmp_path)]) == 2
-    err = capsys.readouterr().err
+    arguments = args(tmp_path)
+    before = sorted(tmp_path.rglob("*"))
+    assert main(["diagnose", *arguments]) == 2
+    out, err = capsys.readouterr()
     assert err.startswith("relulab diagnose: error: ") and err.count("\n") == 1
     assert re.search(message, err), err
+    assert out == "" and sorted(tmp_path.rglob("*")) == before  # nothing printed, nothing written
 
 
 def test_an_unsafe_lambda_model_is_refused_by_safe_mode(tmp_path, capsys):
@@ -120,3 +179,15 @@ def test_images_are_shaped_for_a_conv_model(tmp_path, capsys):
     assert main(["diagnose", str(tmp_path / "conv.keras"), "--dataset", "digits", "--probe-size", "50", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["rows"][0]["name"] == "conv" and data["rows"][0]["units"] == 4 and data["examples"] == 50
+
+
+def test_one_hot_labels_in_a_file_work_with_a_sparse_loss(tmp_path, capsys):
+    x = RNG.uniform(0, 1, (40, 6))
+    onehot = np.eye(3)[np.arange(40) % 3]
+    np.savez(tmp_path / "onehot.npz", x_train=x, y_train=onehot, x_test=x[:10], y_test=onehot[:10])
+    model = _relu_model(tmp_path)
+    assert main(["diagnose", model, "--dataset", str(tmp_path / "onehot.npz"), "--json"]) == 0
+    from_onehot = json.loads(capsys.readouterr().out)
+    np.savez(tmp_path / "indices.npz", x_train=x, y_train=np.arange(40) % 3, x_test=x[:10], y_test=np.arange(10) % 3)
+    assert main(["diagnose", model, "--dataset", str(tmp_path / "indices.npz"), "--json"]) == 0
+    assert from_onehot["grad_norms"] == json.loads(capsys.readouterr().out)["grad_norms"]

@@ -1,4 +1,4 @@
-"""Each advice rule fires at its documented threshold and not below it."""
+"""Each advice rule fires at its documented threshold and not below it, in the order a user should try."""
 
 from __future__ import annotations
 
@@ -7,54 +7,84 @@ import math
 import pytest
 
 from relulab.diagnostics.advice import (
-    DEAD_FRACTION_ADVICE, DEAD_FRACTION_SEVERE, EXPLODING_RATIO, SATURATION_ADVICE, VANISHING_RATIO, LayerFacts,
-    advise,
+    COLLAPSE_GRADIENT, COLLAPSE_SPREAD, DEAD_FRACTION_ADVICE, DEAD_FRACTION_SEVERE, EXPLODING_RATIO, SATURATION_ADVICE,
+    VANISHING_RATIO, LayerFacts, advise, find_all,
 )
 
-
-def facts(dead=None, saturation=None, *, units=64, zero_slope=True, he=False, batch_norm=False):
-    return LayerFacts("h", units, dead, saturation, zero_slope, he, batch_norm)
+DYING = ["lower_learning_rate", "leaky_rectifier", "rai"]
 
 
-def codes(*layers, ratio=None, norms=None):
-    return [a.code for a in advise(list(layers), ratio, norms)]
+def facts(dead=None, saturation=None, *, units=64, zero_slope=True, he=False, batch_norm=False, kind="rectifier",
+          name="h"):
+    return LayerFacts(name, units, dead, saturation, zero_slope, he, batch_norm, kind)
+
+
+def codes(*layers, ratio=None, norms=None, spread=None):
+    return [a.code for a in advise(list(layers), ratio, norms, spread=spread)]
 
 
 @pytest.mark.parametrize("layer, expected", [
     (facts(dead=0.0), []),
     (facts(dead=DEAD_FRACTION_ADVICE - 0.01), []),
-    (facts(dead=DEAD_FRACTION_ADVICE), ["he_init", "leaky_rectifier"]),
+    (facts(dead=DEAD_FRACTION_ADVICE), ["leaky_rectifier", "he_init"]),
     (facts(dead=DEAD_FRACTION_ADVICE, he=True, zero_slope=False), []),
-    (facts(dead=DEAD_FRACTION_SEVERE), ["he_init", "leaky_rectifier", "lower_learning_rate", "batch_norm"]),
-    (facts(dead=DEAD_FRACTION_SEVERE, he=True, batch_norm=True), ["leaky_rectifier", "lower_learning_rate"]),
-    (facts(dead=DEAD_FRACTION_SEVERE, units=32, he=True, batch_norm=True),
-     ["leaky_rectifier", "lower_learning_rate", "rai"]),
-    (facts(dead=1.0, he=True, batch_norm=True), ["leaky_rectifier", "lower_learning_rate", "rai"]),
+    (facts(dead=DEAD_FRACTION_SEVERE), [*DYING, "he_init", "batch_norm"]),
+    (facts(dead=DEAD_FRACTION_SEVERE, he=True, batch_norm=True), DYING),
+    (facts(dead=1.0, he=True, batch_norm=True), DYING),
     # A leaky layer on its small-slope side still learns: no RAI, no "constant function".
     (facts(dead=1.0, he=True, batch_norm=True, zero_slope=False), ["lower_learning_rate"]),
-    (facts(saturation=SATURATION_ADVICE - 0.01), []),
-    (facts(saturation=SATURATION_ADVICE), ["leaky_rectifier", "batch_norm"]),
+    # A custom activation (MyReLU) with dead units is a dying rectifier, whatever its zero_slope flag says.
+    (facts(dead=DEAD_FRACTION_SEVERE, zero_slope=False, he=True, batch_norm=True, kind="custom"), DYING),
+    # ... and its dead units, saturated too, are not counted twice as saturation.
+    (facts(dead=0.5, saturation=0.5 + SATURATION_ADVICE - 0.01, he=True, batch_norm=True, kind="custom"), DYING),
+    (facts(saturation=SATURATION_ADVICE - 0.01, kind="saturating"), []),
+    # A saturating layer: first a rectifier, then batch normalisation; its "dead" units are its saturated ones.
+    (facts(saturation=SATURATION_ADVICE, kind="saturating"), ["rectifier", "batch_norm"]),
+    (facts(dead=1.0, saturation=1.0, kind="saturating", batch_norm=True), ["rectifier"]),
 ])
 def test_layer_rules_fire_at_their_thresholds(layer, expected):
     assert codes(layer) == expected
 
 
-@pytest.mark.parametrize("ratio, norms, expected", [
-    (VANISHING_RATIO, {}, []),
-    (VANISHING_RATIO / 2, {}, ["he_init", "batch_norm"]),
-    (EXPLODING_RATIO, {}, []),
-    (EXPLODING_RATIO * 2, {}, ["lower_learning_rate", "gradient_clipping"]),
-    (math.nan, {}, []),
-    (1.0, {"h": math.inf, "out": 1.0}, ["lower_learning_rate", "gradient_clipping"]),
+@pytest.mark.parametrize("ratio, norms, kind, expected", [
+    (VANISHING_RATIO, {}, "rectifier", []),
+    (VANISHING_RATIO / 2, {}, "rectifier", ["he_init", "batch_norm"]),
+    (VANISHING_RATIO / 2, {}, "saturating", ["rectifier", "batch_norm"]),  # the article's fix for sigmoid stacks
+    (EXPLODING_RATIO, {}, "rectifier", []),
+    (EXPLODING_RATIO * 2, {}, "rectifier", ["lower_learning_rate", "gradient_clipping"]),
+    (math.nan, {}, "rectifier", []),
+    (1.0, {"h": math.inf, "out": 1.0}, "rectifier", ["lower_learning_rate", "gradient_clipping"]),
 ])
-def test_gradient_rules_fire_at_their_thresholds(ratio, norms, expected):
-    assert codes(facts(dead=0.0), ratio=ratio, norms=norms) == expected
+def test_gradient_rules_fire_at_their_thresholds(ratio, norms, kind, expected):
+    assert codes(facts(dead=0.0, kind=kind), ratio=ratio, norms=norms) == expected
 
 
-def test_one_advice_per_remedy_with_every_layer_and_reason():
-    layers = [LayerFacts("a", 8, 0.2, None, True, False, False), LayerFacts("b", 8, 0.3, None, True, False, False)]
+@pytest.mark.parametrize("spread, gradient, expected", [
+    (COLLAPSE_SPREAD / 2, COLLAPSE_GRADIENT / 2, ["he_init", "rai", "batch_norm"]),
+    (COLLAPSE_SPREAD, COLLAPSE_GRADIENT / 2, []),
+    (COLLAPSE_SPREAD / 2, COLLAPSE_GRADIENT, []),
+    (COLLAPSE_SPREAD / 2, None, ["he_init", "rai", "batch_norm"]),  # no labels: the output alone
+])
+def test_a_collapsed_signal_is_its_own_finding(spread, gradient, expected):
+    norms = None if gradient is None else {"h": gradient, "out": gradient / 10}
+    found = find_all([facts(dead=0.0)], 10.0 if norms else None, norms, spread=spread)
+    assert [f.remedies for f in found if f.kind == "collapsed"] == ([tuple(expected)] if expected else [])
+
+
+def test_consecutive_layers_with_one_finding_are_one_reason_and_advice_reads_in_findings_order():
+    layers = [facts(dead=0.0, name="a0"), *(facts(dead=d, name=f"a{i}") for i, d in enumerate([0.12, 0.3, 0.41], 1)),
+              facts(dead=0.0, name="a4"), facts(dead=0.2, name="a5")]
+    found = find_all(layers, VANISHING_RATIO / 10)
+    assert [f.text for f in found] == [
+        "a1 \u2026 a3, 3 layers: 12\u201341% of 64 units dead (no gradient reaches their weights)",
+        "a5: 20% of 64 units dead (no gradient reaches their weights)",
+        "vanishing gradients: the first layer's gradient is 1.0e-03 of the last layer's",
+    ]
     advice = advise(layers, VANISHING_RATIO / 10)
-    he = advice[0]
-    assert he.code == "he_init" and he.layers == ("a", "b") and len(he.reasons) == 3
-    assert he.reasons[0] == "a: 20% of 8 units are dead (no gradient reaches their weights)"
-    assert "vanishing" in he.reasons[2] and he.remedy.startswith("He initialisation")
+    assert [a.code for a in advice] == ["leaky_rectifier", "he_init", "batch_norm"]
+    assert advice[1].layers == ("a1", "a2", "a3", "a5") and len(advice[1].reasons) == 3
+
+
+def test_a_group_orders_its_remedies_by_its_most_severe_layer():
+    layers = [facts(dead=0.2, name="a"), facts(dead=0.9, name="b", he=True, batch_norm=True)]
+    assert codes(*layers) == [*DYING, "he_init"]

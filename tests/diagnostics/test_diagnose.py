@@ -53,17 +53,17 @@ def test_saturated_units_are_those_pinned_to_an_asymptote():
     report = diagnose(mlp("sigmoid", bias=[1000.0, 0.0, -1000.0, 0.0]), X)
     row = report.row("h")
     assert (row.kind, row.dead_fraction, row.saturation) == ("saturating", None, 0.5)
-    assert [a.code for a in report.advice] == ["leaky_rectifier", "batch_norm"]
+    assert [a.code for a in report.advice] == ["rectifier", "batch_norm"]
 
 
-def test_a_born_dead_narrow_layer_gets_every_rectifier_remedy_and_the_reasons():
+def test_a_born_dead_layer_is_a_collapsed_signal_first_then_dying_units():
     report = diagnose(mlp(bias=[-1000.0] * 4), X, Y)
-    assert report.row("h").dead_fraction == 1.0
+    assert report.row("h").dead_fraction == 1.0 and report.output_spread == 0.0
     assert report.grad_norms == {"h": 0.0, "out": 0.0} and np.isnan(report.grad_ratio)  # nothing reaches either kernel
-    assert [a.code for a in report.advice] == [
-        "he_init", "leaky_rectifier", "lower_learning_rate", "batch_norm", "rai"]
-    rai = report.advice[-1]
-    assert rai.layers == ("h",) and "100% of 4 units are dead" in rai.reasons[0]
+    assert [f.kind for f in report.findings] == ["collapsed", "dead"]
+    assert [a.code for a in report.advice] == ["he_init", "rai", "batch_norm", "lower_learning_rate", "leaky_rectifier"]
+    rai = report.advice[1]
+    assert rai.layers == ("h",) and "collapsed signal" in rai.reasons[0] and "100% of 4 units dead" in rai.reasons[1]
 
 
 def test_a_healthy_he_initialised_network_gets_no_advice():
@@ -80,7 +80,8 @@ def test_report_renders_as_a_table_and_as_json():
     header, rule, row = text.splitlines()[:3]
     assert header.split() == ["layer", "activation", "kind", "units", "dead", "sparsity", "saturation", "grad", "norm"]
     assert row.split() == ["h", "relu", "rectifier", "4", "100.0%", "100.0%", "-", "0"]
-    assert "not measured: out (softmax)" in text and "advice 5: RAI initialisation" in text
+    assert "not measured: out (softmax)" in text and "advice 2: RAI initialisation" in text
+    assert "loss: sparse_categorical_crossentropy\n" in text and "  2. h: 100% of 4 units dead" in text
     data = json.loads(json.dumps(report.to_dict()))
     assert data["rows"][0]["dead_units"] == [0, 1, 2, 3] and data["grad_ratio"] is None  # nan
     assert data["advice"][0]["code"] == "he_init" and data["model"] == "mlp" and data["examples"] == 64
@@ -108,7 +109,8 @@ X_NAN[3, 2] = np.nan
      r"layers of diagnose must name measurable layers of the model: h. Received: layers=\['nope'\]"),
     (lambda: diagnose(mlp("linear"), X), ValueError,
      r"model 'mlp' has no activation that relulab can measure .*; layers with other activations: out \(softmax\)"),
-    (lambda: diagnose(mlp(compile=False), X, Y), ValueError, "loss of diagnose is needed to measure gradients"),
+    (lambda: diagnose(mlp(), X, Y + 1), ValueError,
+     r"y of diagnose must hold class indices from 0 to 1 for this model's 2 outputs. Received: labels from 1 to 2"),
     (lambda: diagnose(mlp(), X, Y, loss="no_such_loss"), ValueError, "loss of diagnose must be a Keras loss name"),
     (lambda: diagnose(mlp(), X, batch_size=0), ValueError, "batch_size of diagnose must be an integer >= 1"),
     (lambda: diagnose(_two_inputs(), X), ValueError, "model of diagnose must have one input. Received: a model with 2"),
@@ -138,3 +140,26 @@ def test_labels_beyond_the_models_classes_are_a_clear_error():
     with pytest.raises(ValueError, match=r"y of diagnose must hold class indices from 0 to 2 for this model's 3 "
                                          r"outputs\. Received: labels from 0 to 9"):
         diagnose(model, np.ones((10, 4), "float32"), np.arange(10))
+
+
+def _deep(initializer, depth=20):
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((64,)), *(keras.layers.Dense(32, activation="relu",
+                                                                        kernel_initializer=initializer)
+                                                    for _ in range(depth)),
+                              keras.layers.Dense(10, activation="softmax")])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    return model
+
+
+def test_a_deep_stack_with_a_too_small_initialisation_is_a_collapsed_signal():
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    x, y = (digits.data[:256] / 16).astype("float32"), digits.target[:256]
+    collapsed = diagnose(_deep(keras.initializers.RandomNormal(stddev=0.01)), x, y)
+    assert collapsed.findings[0].kind == "collapsed" and collapsed.output_spread < 1e-3
+    assert [a.code for a in collapsed.advice][:3] == ["he_init", "rai", "batch_norm"]
+    assert "collapsed signal" in str(collapsed)
+    healthy = diagnose(_deep("he_normal", depth=4), x, y)
+    assert "collapsed" not in [f.kind for f in healthy.findings]

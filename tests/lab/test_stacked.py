@@ -256,7 +256,7 @@ def test_engine_arguments_are_checked():
 
 
 def test_diagnostics_agree_with_the_sequential_engine(data):
-    specs = [run(a, 0, epochs=1) for a in ("relu", "tanh", "prelu")]
+    specs = [run(a, 0, epochs=1) for a in ("relu", "tanh", "prelu", "relulab.lab.article:MyReLU")]
     stacked, sequential = {}, {}
     StackedEngine().train(specs, data, on_result=lambda r: stacked.setdefault(r.spec.key, r.history))
     SequentialEngine().train(specs, data, on_result=lambda r: sequential.setdefault(r.spec.key, r.history))
@@ -264,3 +264,5 @@ def test_diagnostics_agree_with_the_sequential_engine(data):
         assert set(history) == set(sequential[key]), key
         for name, values in history.items():
             np.testing.assert_allclose(values, sequential[key][name], rtol=1e-3, atol=1e-4, err_msg=f"{key} {name}")
+    custom = stacked[specs[-1].key]  # the article's custom layer: a dead fraction, not "-"
+    assert {"dead_fraction/dense_1", "saturation/dense_1"} <= set(custom)

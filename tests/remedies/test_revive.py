@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import importlib
+
 import keras
 import numpy as np
 import pytest
 
 from relulab.diagnostics import diagnose
 from relulab.remedies import revive
+
+revive_module = importlib.import_module("relulab.remedies.revive")  # the module; the package exports the function
 
 X = np.random.default_rng(0).uniform(-1, 1, (128, 5)).astype("float32")
 DEAD = [1, 4]
@@ -98,3 +102,49 @@ def test_dead_units_fed_straight_from_the_input_are_left_with_a_warning():
 def test_an_unknown_initializer_is_refused():
     with pytest.raises(ValueError, match="initializer of revive must be None \\(He normal\\), 'rai', a Keras"):
         revive(inline_model()[0], X, initializer="no_such_initializer")
+
+
+def _image_model(units=48):
+    """A ReLU layer on non-negative inputs (8x8 digits in [0, 1]) with every unit planted dead."""
+    keras.utils.set_random_seed(3)
+    model = keras.Sequential([keras.Input((64,)), keras.layers.Dense(units, activation="relu", name="h"),
+                              keras.layers.Dense(10, activation="softmax", name="out")])
+    model.get_layer("h").bias.assign(np.full(units, -1000.0, "float32"))
+    return model
+
+
+def _digits():
+    from sklearn.datasets import load_digits
+
+    return (load_digits().data[:300] / 16).astype("float32")
+
+
+def test_on_non_negative_inputs_no_revived_unit_stays_dead(recwarn):
+    images = _digits()
+    model = _image_model()
+    assert revive(model, images, seed=0) == {"h": 48}
+    assert diagnose(model, images).row("h").dead_units == ()
+    assert not [w for w in recwarn if issubclass(w.category, revive_module.ReviveWarning)]
+
+
+def test_units_that_stay_dead_after_the_last_draw_are_named_and_not_counted(monkeypatch):
+    images = _digits()
+    model = _image_model()
+    monkeypatch.setattr(revive_module, "MAX_DRAWS", 1)  # one draw, as revive did before it checked
+    with pytest.warns(revive_module.ReviveWarning, match=r"unit\(s\) stayed dead on x after 1 fresh draws .*\(h: "):
+        revived = revive(model, images, seed=0)
+    still_dead = diagnose(model, images).row("h").dead_units
+    assert still_dead and revived == {"h": 48 - len(still_dead)}
+
+
+def test_a_custom_relu_layer_is_revived_too():
+    class MyReLU(keras.layers.Layer):
+        def call(self, inputs):
+            return keras.ops.maximum(0.0, inputs)
+
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((5,)), keras.layers.Dense(6, name="k"), MyReLU(name="my"),
+                              keras.layers.Dense(2, name="out")])
+    model.get_layer("k").bias.assign(np.array([0, -1000, 0, 0, -1000, 0], "float32"))
+    assert revive(model, X, seed=0) == {"my": 2}
+    assert diagnose(model, X).row("my").dead_units == ()

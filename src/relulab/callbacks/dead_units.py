@@ -37,8 +37,11 @@ class DeadUnitMonitor(Monitor):
     A rectifier unit is *dead* when its pre-activation is in the flat regime (``<= 0`` for ReLU) on
     every example; *sparsity* is the fraction of exact zeros in a layer's output; a sigmoid/tanh unit is
     *saturated* when its output is within 1% of the output range of an asymptote on every example
-    (:mod:`relulab.diagnostics.regimes`). Layers are found in any Keras model, as separate activation
-    layers or inside ``Dense/Conv(activation=...)`` (:mod:`relulab.diagnostics.sites`).
+    (:mod:`relulab.diagnostics.regimes`). A custom activation layer (the article's ``MyReLU``, a
+    ``module:Class`` layer) is measured through its derivative on the probe (dead: ``f'`` = 0 on every
+    example; :mod:`relulab.diagnostics.slopes`); in the batches-seen mode it gets its sparsity only.
+    Layers are found in any Keras model, as separate activation layers or inside
+    ``Dense/Conv(activation=...)`` (:mod:`relulab.diagnostics.sites`).
 
     With a ``probe`` (recommended), the monitor measures at the end of each epoch, in inference mode,
     on at most ``probe_size`` examples of it (spread evenly over it): one forward pass, nothing per

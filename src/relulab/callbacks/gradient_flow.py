@@ -10,6 +10,7 @@ from relulab.diagnostics.activity import DEFAULT_BATCH_SIZE
 from relulab.diagnostics.gradients import gradient_norms, gradient_ratio, resolve_loss
 from relulab.diagnostics.probe import DEFAULT_PROBE_SIZE
 from relulab.diagnostics.sites import kernel_layers
+from relulab.diagnostics.targets import fit_labels
 
 
 def gradient_logs(norms: dict[str, float]) -> dict[str, float]:
@@ -42,7 +43,10 @@ class GradientFlowMonitor(Monitor):
     Args:
         probe: ``(x, y)``, or None for the batches seen.
         probe_size: at most this many probe examples are used, default 1024.
-        loss: the loss to differentiate in probe mode; default the model's compiled loss.
+        loss: the loss to differentiate in probe mode; default the model's compiled loss, else one inferred
+            from the output layer (:func:`relulab.diagnostics.targets.infer_loss`). Labels are fitted to
+            the loss (:func:`~relulab.diagnostics.targets.fit_labels`: integer labels one-hot for a
+            categorical loss, ``(N,)`` as ``(N, 1)`` for a one-unit output).
         batch_frequency: also measure on the probe every N training batches, into the batch logs.
         batch_size: examples per forward/backward pass of the probe, default 1024.
     """
@@ -72,6 +76,7 @@ class GradientFlowMonitor(Monitor):
                              f"Received: model {self.model.name!r} without one")
         if self.x is not None:
             self._loss_fn = resolve_loss(self.model, self.loss, owner=self.owner)
+            self.y = fit_labels(self.y, self.model, self._loss_fn, owner=self.owner)
         else:
             self._start_seen(SeenGradients(self.model, kernels))
 

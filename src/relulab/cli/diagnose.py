@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import math
 import re
 from pathlib import Path
@@ -23,7 +24,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "diagnose", help="are the units of a saved model dead, are its gradients vanishing?",
         formatter_class=HelpFormatter, description=f"{__doc__.strip()}\n\nexample:\n  {EXAMPLE}",
     )
-    parser.add_argument("model", type=Path, help="a saved Keras model (.keras), loaded in Keras' safe mode")
+    parser.add_argument("model", type=Path, help="a saved Keras model (.keras, or Keras 2's .h5), loaded in Keras' "
+                                                 "safe mode")
     parser.add_argument("--dataset", help="built-in dataset (relulab list datasets) or a .npz/.csv file")
     parser.add_argument("--data-path", help="local copy of a built-in dataset; alone, a .npz/.csv file")
     parser.add_argument("--split", choices=["train", "test"], default="train", help="which part probes the model")
@@ -33,7 +35,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="examples probed, spread evenly over the split")
     parser.add_argument("--layer", action="append", dest="layers", metavar="NAME",
                         help="measure only this layer (repeat for several); default all")
-    parser.add_argument("--loss", help="Keras loss for gradient norms; default the model's compiled loss")
+    parser.add_argument("--loss", help="Keras loss for gradient norms; default the model's compiled loss, else one "
+                                       "inferred from its output (softmax: sparse categorical cross-entropy, one "
+                                       "sigmoid unit: binary, linear: mean squared error); labels are fitted to it")
     parser.add_argument("--batch-size", type=positive_int, default=DEFAULT_BATCH_SIZE,
                         help="examples per forward pass (lower it for large convolutional models)")
     parser.add_argument("--json", action="store_true", help="print machine-readable JSON instead of the table")
@@ -117,29 +121,29 @@ def run(args: argparse.Namespace) -> int:
     from relulab.diagnostics.probe import input_spec
     from relulab.errors import UserError, user_input
 
+    logging.getLogger("absl").setLevel(logging.ERROR)  # Keras' legacy .h5 loader warns about unbuilt metrics
     model = load_model(args.model, imports=args.imports)
     with user_input(str(args.model)):
         spec = input_spec(model, owner="relulab diagnose")
     x, y, described = probe_data(args, None if spec is None else spec[0])
-    loss = args.loss or getattr(model, "loss", None)
     with user_input(f"diagnosing {args.model} on {described}"):
         try:
-            report = diagnose(model, x, y if loss is not None else None, layers=args.layers, loss=loss,
-                              batch_size=args.batch_size)
+            report = diagnose(model, x, y, layers=args.layers, loss=args.loss, batch_size=args.batch_size)
         except (ValueError, TypeError, UserError):
             raise
         except Exception as error:  # the backend's own error, e.g. a --loss that does not fit the labels
             text = re.sub(r"\{\{.*?\}\}|\[Op:.*", "", str(error)).strip()  # TensorFlow's node and op names
             reason = text.splitlines()[0] if text else type(error).__name__
+            loss = args.loss or getattr(model, "loss", None)
             raise UserError(f"diagnosing {args.model} with loss {loss!r} failed ({reason}); --loss must suit "
-                            f"integer class labels, e.g. sparse_categorical_crossentropy") from error
-    note = None if loss is not None else "gradients not measured: the model has no compiled loss (pass --loss)"
+                            f"the labels and the model's output, e.g. sparse_categorical_crossentropy for "
+                            f"integer class labels and a softmax output") from error
+    note = (f"loss {report.loss} inferred from the model's output layer (it was saved without one); "
+            f"--loss overrides") if report.loss_inferred else None
     if args.json:
         print(json.dumps({"model_path": str(args.model), "probe": described, "note": note, **report.to_dict()},
                          indent=2))
     else:
         print(f"{args.model} on {described}")
-        print(report.to_text())
-        if note:
-            print(note)
+        print(report.to_text())  # its "loss:" line says when the loss was inferred
     return 0

@@ -36,10 +36,13 @@ def features(x: np.ndarray, *, what: str) -> np.ndarray:
 
 
 def labels(y: np.ndarray, *, what: str) -> np.ndarray:
-    """``y`` as int64 class indices after checking each is an integer >= 0 (integer-valued floats pass)."""
+    """``y`` as int64 class indices after checking each is an integer >= 0 (integer-valued floats pass);
+    one-hot rows (0/1, one 1 per row) become their indices."""
     y = np.asarray(y)
     if y.ndim == 2 and y.shape[1] == 1:
         y = y[:, 0]
+    if y.ndim == 2 and y.size and y.dtype.kind in "biuf" and np.isin(y, (0, 1)).all() and (y.sum(axis=1) == 1).all():
+        y = y.argmax(axis=1)
     rule = "labels must be integer class indices >= 0"
     if y.ndim != 1:
         raise DataError(f"{what} must be one label per example, shape (N,); found shape {y.shape}")

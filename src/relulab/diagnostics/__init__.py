@@ -8,7 +8,9 @@
 use the same pieces: :mod:`~relulab.diagnostics.sites` (where the activations are),
 :mod:`~relulab.diagnostics.regimes` (the definitions), :mod:`~relulab.diagnostics.recording` (seeing
 pre-activations), :mod:`~relulab.diagnostics.activity` and :mod:`~relulab.diagnostics.gradients`
-(the measurements) and :mod:`~relulab.diagnostics.advice` (the remedies).
+(the measurements), :mod:`~relulab.diagnostics.slopes` (dead and saturated through the derivative, for
+any activation), :mod:`~relulab.diagnostics.targets` (labels fitted to the loss, a loss inferred from the
+output) and :mod:`~relulab.diagnostics.advice` (the findings and remedies).
 """
 
 from __future__ import annotations
@@ -22,9 +24,10 @@ from relulab.diagnostics.probe import DEFAULT_PROBE_SIZE, check_probe
 from relulab.diagnostics.regimes import SATURATION_TOLERANCE
 from relulab.diagnostics.report import LayerRow, Report
 from relulab.diagnostics.sites import Site, find_sites
+from relulab.diagnostics.targets import fit_labels, infer_loss
 
 __all__ = [
     "DEFAULT_PROBE_SIZE", "SATURATION_TOLERANCE", "Activation", "Advice", "LayerActivity", "LayerRow", "Report",
-    "Site", "check_probe", "classify", "diagnose", "find_sites", "gradient_norms", "gradient_ratio",
-    "measure_activity",
+    "Site", "check_probe", "classify", "diagnose", "find_sites", "fit_labels", "gradient_norms", "gradient_ratio",
+    "infer_loss", "measure_activity",
 ]

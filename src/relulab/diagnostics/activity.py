@@ -1,5 +1,10 @@
 """Dead units, sparsity and saturation of every site, measured on probe data in one forward pass.
 
+Dead and saturated are defined through the activation's derivative (:mod:`relulab.diagnostics.slopes`):
+custom activations are measured that way; registry activations through the same definitions in closed
+form (rectifiers: dead on the flat side; sigmoid, tanh, hard sigmoid, softsign: saturated near an
+asymptote). Smooth registry activations (ELU, GELU, ...) report their sparsity only.
+
 The probe runs eagerly in inference mode (``training=False``: dropout off, batch normalisation on its
 moving statistics, RReLU at its mean slope) in batches of ``batch_size``; per unit, the flags of
 :mod:`relulab.diagnostics.regimes` are OR-ed over batches, so a unit is dead only when it is flat on
@@ -17,7 +22,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from relulab.diagnostics import regimes
+from relulab.diagnostics import recording, regimes, slopes
 from relulab.diagnostics.recording import Tap
 from relulab.diagnostics.sites import Site, find_sites
 
@@ -33,8 +38,8 @@ class LayerActivity:
 
     units: int
     sparsity: float  # fraction of exact zeros among the outputs
-    dead_units: tuple[int, ...] | None  # rectifiers only
-    saturated_units: tuple[int, ...] | None  # saturating activations only
+    dead_units: tuple[int, ...] | None  # rectifiers and custom activations
+    saturated_units: tuple[int, ...] | None  # saturating and custom activations
 
     @property
     def dead_fraction(self) -> float | None:
@@ -55,19 +60,37 @@ class ActivityCounter:
         self._zeros: dict[str, float] = {}
         self._examples: dict[str, int] = {}
         self._units: dict[str, int] = {}
+        self._peaks: dict[str, float] = {}
 
     def update(self, site: Site, pre: Any, out: Any) -> None:
         name, activation = site.name, site.activation
+        if activation.kind == "custom" and tuple(pre.shape) != tuple(out.shape):
+            return  # not elementwise after all: not a site
         n = int(ops.shape(out)[0]) if len(out.shape) > 1 else 1
         self._zeros[name] = self._zeros.get(name, 0.0) + float(regimes.zero_fraction(out)) * n
         self._examples[name] = self._examples.get(name, 0) + n
         self._units[name] = int(out.shape[-1]) if len(out.shape) > 1 else 1
-        if activation.kind == "rectifier":
+        if activation.kind == "rectifier":  # fast path: the flat (or small-slope) side
             active = ops.convert_to_numpy(regimes.units_active(pre, activation))
-            self._active[name] = self._active.get(name, False) | active
-        if activation.asymptotes is not None:
-            unsaturated = ops.convert_to_numpy(regimes.units_unsaturated(out, activation))
-            self._unsaturated[name] = self._unsaturated.get(name, False) | unsaturated
+            self._flag(self._active, name, active)
+            return
+        if activation.asymptotes is not None:  # fast path: the output near an asymptote
+            self._flag(self._unsaturated, name, ops.convert_to_numpy(regimes.units_unsaturated(out, activation)))
+        if activation.kind == "custom":  # the general definition, through the derivative
+            r = self._relative_derivative(site, pre)
+            self._flag(self._active, name, slopes.unit_flags(r, slopes.DEAD_DERIVATIVE))
+            self._flag(self._unsaturated, name, slopes.unit_flags(r, slopes.SATURATION_DERIVATIVE))
+
+    @staticmethod
+    def _flag(store: dict[str, np.ndarray], name: str, flags: np.ndarray) -> None:
+        store[name] = store.get(name, False) | np.asarray(flags, bool)
+
+    def _relative_derivative(self, site: Site, pre: Any) -> np.ndarray:
+        function = recording.original(site)
+        pre = ops.convert_to_numpy(pre)
+        if site.name not in self._peaks:
+            self._peaks[site.name] = slopes.peak_derivative(function, tuple(pre.shape[1:]))
+        return slopes.relative_derivative(function, pre, self._peaks[site.name])
 
     def result(self) -> dict[str, LayerActivity]:
         """Activity of every site that ran at least once, in site order."""

@@ -1,24 +1,32 @@
-"""Advice that names a remedy, triggered by what was measured.
+"""Advice that names a remedy, triggered by what was measured, in the order a user should try it.
 
-Thresholds (each rule fires on the measurement named, per layer unless said otherwise):
+Findings (per layer unless said otherwise; consecutive layers with the same finding are one finding,
+"dense_9 ... dense_34, 26 layers: 12-41% of units dead") and the remedies each calls for, likeliest first:
 
-=====================  ==============================================  ===================================
-remedy (code)          fires when                                       why
-=====================  ==============================================  ===================================
-he_init                dead >= 10% and the kernel is not He-scaled, or  keeps rectifier pre-activations at
-                       gradient ratio < 0.01                            unit variance with depth (He 2015)
-leaky_rectifier        dead >= 10% on a zero-slope rectifier (ReLU,     a negative slope keeps a gradient
-                       ReLU6), or saturation >= 10%                     flowing (Maas 2013, He 2015)
-lower_learning_rate    dead >= 50%, or gradient ratio > 100 or a non-   large steps push many units past
-                       finite gradient                                  the kink at once
-batch_norm             dead >= 50% or saturation >= 10% without batch   re-centres pre-activations so units
-                       normalisation before the activation, or          fire on about half of the examples
-                       gradient ratio < 0.01                            (Ioffe & Szegedy 2015)
-gradient_clipping      gradient ratio > 100 or a non-finite gradient    bounds the step of an exploding
-                                                                        gradient (Pascanu et al. 2013)
-rai                    a zero-slope layer 100% dead, or >= 50% dead    asymmetric start: a narrow deep
-                       at width <= 32                                   ReLU net is born dead (Lu 2019)
-=====================  ==============================================  ===================================
+==================  ==================================================  =======================================
+finding             fires when                                          remedies, in order
+==================  ==================================================  =======================================
+collapsed signal    model-wide: the output varies by less than           He initialisation (if not He), RAI,
+                    ``COLLAPSE_SPREAD`` over the probe and every kernel  batch normalisation
+                    gradient norm is below ``COLLAPSE_GRADIENT``
+dead units          dead >= 10% on a zero-slope rectifier, a smooth or  >= 50%: a lower learning rate; a leaky
+                    custom activation (derivative 0 on every example)   or parametric rectifier; >= 50%: RAI;
+                                                                        He init (if not He); batch norm (>= 50%
+                                                                        and none yet)
+small-slope side    dead >= 10% on a leaky rectifier                    a lower learning rate (>= 50%); He init
+saturated units     saturation >= 10% (for custom activations: beyond   a rectifier with He initialisation,
+                    the dead units)                                     batch normalisation (none yet)
+vanishing           first/last kernel gradient ratio < 0.01             sigmoid/tanh stack: a rectifier with He
+                                                                        init, batch norm; else He init (if not
+                                                                        He), batch normalisation
+exploding           ratio > 100 or a non-finite gradient                a lower learning rate, gradient clipping
+==================  ==================================================  =======================================
+
+Why: He initialisation keeps rectifier pre-activations at unit variance with depth (He 2015); a leaky
+slope keeps a gradient flowing (Maas 2013); large steps push many units past the kink at once; batch
+normalisation re-centres pre-activations (Ioffe & Szegedy 2015); clipping bounds an exploding step
+(Pascanu et al. 2013); a narrow deep ReLU net is born dead under symmetric initialisation (Lu 2019); a
+rectifier does not saturate for positive inputs, the fix for a vanishing sigmoid stack (Glorot 2011).
 """
 
 from __future__ import annotations
@@ -29,12 +37,15 @@ from collections.abc import Sequence
 
 DEAD_FRACTION_ADVICE = 0.10  # a layer with at least this fraction of dead units gets advice
 DEAD_FRACTION_SEVERE = 0.50  # ... and at least this fraction, the stronger remedies
-NARROW_WIDTH = 32  # units: at or below this width a half-dead layer points to RAI
 SATURATION_ADVICE = 0.10  # fraction of saturated units
 VANISHING_RATIO = 0.01  # first-layer / last-layer gradient norm below this: vanishing
 EXPLODING_RATIO = 100.0  # ... above this: exploding
+COLLAPSE_SPREAD = 1e-3  # largest std over the probe of any output unit, relative to max(1, |mean output|)
+COLLAPSE_GRADIENT = 1e-4  # every kernel's gradient norm below this (with the output constant): collapsed
 
 REMEDIES = {
+    "rectifier": "a rectifier with He initialisation in place of the saturating activation "
+                 "(activation='relu', kernel_initializer='he_normal')",
     "he_init": "He initialisation (kernel_initializer='he_normal')",
     "leaky_rectifier": "a leaky or parametric rectifier ('leaky_relu(negative_slope=0.1)' or 'prelu')",
     "lower_learning_rate": "a lower learning rate (for example a tenth of the current one)",
@@ -55,11 +66,22 @@ class LayerFacts:
     zero_slope: bool
     he_initialised: bool | None  # None where the kernel layer is unknown
     batch_norm: bool
+    kind: str = "rectifier"  # "rectifier", "smooth", "saturating" or "custom"
+
+
+@dataclasses.dataclass(frozen=True)
+class Finding:
+    """One problem: what was seen, on which layers (none: the whole model), and its remedies in order."""
+
+    kind: str  # "collapsed", "dead", "small_slope", "saturated", "vanishing", "exploding"
+    text: str
+    layers: tuple[str, ...]
+    remedies: tuple[str, ...]
 
 
 @dataclasses.dataclass(frozen=True)
 class Advice:
-    """One remedy, the layers it concerns and why it is advised."""
+    """One remedy, the layers it concerns and why it is advised (the findings' texts)."""
 
     code: str
     remedy: str
@@ -71,62 +93,119 @@ def _percent(value: float) -> str:
     return f"{100 * value:.0f}%"
 
 
-def _layer_findings(layer: LayerFacts) -> list[tuple[str, str]]:
-    found = []
+def _layer_finding(layer: LayerFacts) -> tuple[str, float, str, tuple[str, ...]] | None:
+    """``(kind, value, what, remedies)`` for one layer, or None when it is healthy."""
     dead, saturation = layer.dead_fraction, layer.saturation
-    if dead is not None and dead >= DEAD_FRACTION_ADVICE:
-        if layer.zero_slope:  # flat side: these units pass no gradient and output a constant
-            what = f"{layer.name}: {_percent(dead)} of {layer.units} units are dead (no gradient reaches their weights)"
-        else:  # a leaky side still passes a (small) gradient: the units are linear, not dead for good
-            what = (f"{layer.name}: {_percent(dead)} of {layer.units} units stay on the small-slope side for every "
-                    f"example (they act as linear units with a small gradient)")
-        if layer.he_initialised is False:
-            found.append(("he_init", what))
-        if layer.zero_slope:
-            found.append(("leaky_rectifier", what))
-        if dead >= DEAD_FRACTION_SEVERE:
-            found.append(("lower_learning_rate", what))
-            if not layer.batch_norm:
-                found.append(("batch_norm", what))
-        if layer.zero_slope and (dead >= 1.0 or (dead >= DEAD_FRACTION_SEVERE and layer.units <= NARROW_WIDTH)):
-            found.append(("rai", what + "; the network is (nearly) a constant function from here on"))
+    not_he = ("he_init",) if layer.he_initialised is False else ()
+    if layer.kind == "custom" and saturation is not None and dead is not None:
+        saturation = saturation - dead  # a dead unit is also saturated: count the others
+    if dead is not None and dead >= DEAD_FRACTION_ADVICE and layer.kind != "saturating":
+        severe = dead >= DEAD_FRACTION_SEVERE
+        if layer.zero_slope or layer.kind in ("custom", "smooth"):
+            norm = ("batch_norm",) if severe and not layer.batch_norm else ()
+            first = ("lower_learning_rate", "leaky_rectifier", "rai") if severe else ("leaky_rectifier",)
+            return ("dead", dead, "of units dead (no gradient reaches their weights)", (*first, *not_he, *norm))
+        return ("small_slope", dead, "of units on the small-slope side for every example (linear units with a "
+                "small gradient)", (*(("lower_learning_rate",) if severe else ()), *not_he))
     if saturation is not None and saturation >= SATURATION_ADVICE:
-        what = f"{layer.name}: {_percent(saturation)} of units are saturated (derivative near 0 on every example)"
-        found.append(("leaky_rectifier", what))
-        if not layer.batch_norm:
-            found.append(("batch_norm", what))
-    return found
+        norm = () if layer.batch_norm else ("batch_norm",)
+        return ("saturated", saturation, "of units saturated (derivative below 4% of its peak on every example)",
+                ("rectifier", *norm))
+    return None
 
 
-def _gradient_findings(grad_ratio: float | None, norms: dict[str, float]) -> list[tuple[str, str]]:
+def _range(values: list[float]) -> str:
+    low, high = min(values), max(values)
+    return _percent(low) if _percent(low) == _percent(high) else f"{100 * low:.0f}\u2013{_percent(high)}"
+
+
+def layer_findings(layers: Sequence[LayerFacts]) -> list[Finding]:
+    """Per-layer findings, consecutive layers with the same kind of finding grouped into one."""
+    runs: list[list[tuple[LayerFacts, tuple]]] = []
+    for index, layer in enumerate(layers):
+        found = _layer_finding(layer)
+        if found is None:
+            continue
+        last = runs[-1] if runs else None
+        if last and last[-1][1][0] == found[0] and layers[index - 1] is last[-1][0]:
+            last.append((layer, found))
+        else:
+            runs.append([(layer, found)])
+    findings = []
+    for run in runs:
+        names = [layer.name for layer, _ in run]
+        units = {layer.units for layer, _ in run}
+        of = f" of {units.pop()}" if len(units) == 1 else ""
+        what = run[0][1][2].replace("of units", f"{of} units".strip(), 1) if of else run[0][1][2]
+        where = names[0] if len(names) == 1 else f"{names[0]} \u2026 {names[-1]}, {len(names)} layers"
+        worst_first = sorted(run, key=lambda member: -member[1][1])  # the most severe layer sets the order
+        remedies = tuple(dict.fromkeys(code for _, found in worst_first for code in found[3]))
+        findings.append(Finding(run[0][1][0], f"{where}: {_range([f[1] for _, f in run])} {what}", tuple(names),
+                                remedies))
+    return findings
+
+
+def _family(layers: Sequence[LayerFacts]) -> str:
+    kinds = [layer.kind for layer in layers]
+    return "saturating" if kinds and kinds.count("saturating") * 2 >= len(kinds) else "rectifier"
+
+
+def gradient_findings(layers: Sequence[LayerFacts], grad_ratio: float | None,
+                      norms: dict[str, float]) -> list[Finding]:
+    """Model-wide findings on the gradient norms: non-finite, vanishing or exploding."""
     bad = [name for name, norm in norms.items() if not math.isfinite(norm)]
     if bad:
-        what = f"non-finite gradient in {', '.join(bad)}"
-        return [("gradient_clipping", what), ("lower_learning_rate", what)]
+        return [Finding("exploding", f"non-finite gradient in {', '.join(bad)}", (),
+                        ("lower_learning_rate", "gradient_clipping"))]
     if grad_ratio is None or math.isnan(grad_ratio):
         return []
     if grad_ratio < VANISHING_RATIO:
-        what = f"first-layer gradient is {grad_ratio:.1e} of the last layer's (vanishing gradients)"
-        return [("batch_norm", what), ("he_init", what)]
+        text = f"vanishing gradients: the first layer's gradient is {grad_ratio:.1e} of the last layer's"
+        if _family(layers) == "saturating":
+            return [Finding("vanishing", text, (), ("rectifier", "batch_norm"))]
+        not_he = ("he_init",) if any(layer.he_initialised is False for layer in layers) else ()
+        return [Finding("vanishing", text, (), (*not_he, "batch_norm"))]
     if grad_ratio > EXPLODING_RATIO:
-        what = f"first-layer gradient is {grad_ratio:.1e} times the last layer's (exploding gradients)"
-        return [("gradient_clipping", what), ("lower_learning_rate", what)]
+        return [Finding("exploding", f"exploding gradients: the first layer's gradient is {grad_ratio:.1e} times the "
+                        f"last layer's", (), ("lower_learning_rate", "gradient_clipping"))]
     return []
 
 
+def collapse_finding(layers: Sequence[LayerFacts], spread: float | None, top_gradient: float | None) -> list[Finding]:
+    """The collapsed-signal finding when the output is constant over the probe and no kernel learns."""
+    if spread is None or spread >= COLLAPSE_SPREAD or (top_gradient is not None and top_gradient >= COLLAPSE_GRADIENT):
+        return []
+    gradient = "" if top_gradient is None else f" and the largest kernel gradient is {top_gradient:.1e}"
+    not_he = ("he_init",) if any(layer.he_initialised is False for layer in layers) else ()
+    return [Finding("collapsed", f"collapsed signal: the output varies by {spread:.1e} over the probe{gradient} "
+                    f"(a constant function)", (), (*not_he, "rai", "batch_norm"))]
+
+
+def remedies_for(findings: Sequence[Finding]) -> list[Advice]:
+    """One :class:`Advice` per remedy, in the order the findings (most severe first) call for them."""
+    order: dict[str, tuple[list[str], list[str]]] = {}
+    for finding in findings:
+        for code in finding.remedies:
+            reasons, names = order.setdefault(code, ([], []))
+            reasons.append(finding.text)
+            names.extend(finding.layers)
+    return [Advice(code, REMEDIES[code], tuple(dict.fromkeys(reasons)), tuple(dict.fromkeys(names)))
+            for code, (reasons, names) in order.items()]
+
+
+def find_all(layers: Sequence[LayerFacts], grad_ratio: float | None = None, grad_norms: dict[str, float] | None = None,
+             *, spread: float | None = None) -> list[Finding]:
+    """Every finding, most severe first: a collapsed signal, then the layers, then the gradient flow."""
+    norms = grad_norms or {}
+    finite = [value for value in norms.values() if math.isfinite(value)]
+    top = max(finite) if finite and len(finite) == len(norms) else (None if not norms else math.inf)
+    return [*collapse_finding(layers, spread, top), *layer_findings(layers),
+            *gradient_findings(layers, grad_ratio, norms)]
+
+
 def advise(
-    layers: Sequence[LayerFacts], grad_ratio: float | None = None, grad_norms: dict[str, float] | None = None
+    layers: Sequence[LayerFacts], grad_ratio: float | None = None, grad_norms: dict[str, float] | None = None,
+    *, spread: float | None = None,
 ) -> list[Advice]:
-    """The remedies that the measurements call for, one :class:`Advice` per remedy, in a fixed order."""
-    findings: dict[str, tuple[list[str], list[str]]] = {}
-    for layer in layers:
-        for code, reason in _layer_findings(layer):
-            reasons, names = findings.setdefault(code, ([], []))
-            reasons.append(reason)
-            names.append(layer.name)
-    for code, reason in _gradient_findings(grad_ratio, grad_norms or {}):
-        findings.setdefault(code, ([], []))[0].append(reason)
-    return [
-        Advice(code, REMEDIES[code], tuple(dict.fromkeys(findings[code][0])), tuple(dict.fromkeys(findings[code][1])))
-        for code in REMEDIES if code in findings
-    ]
+    """The remedies that the measurements call for, one :class:`Advice` per remedy, likeliest fix first."""
+    return remedies_for(find_all(layers, grad_ratio, grad_norms, spread=spread))

@@ -39,7 +39,7 @@ class Activation:
     """
 
     name: str  # canonical registry name
-    kind: str  # "rectifier", "smooth" or "saturating" (linear activations are not measured)
+    kind: str  # "rectifier", "smooth", "saturating" or "custom" (outside the registry; linear is not measured)
     spec: str  # e.g. "leaky_relu(negative_slope=0.2)"
     threshold: float = 0.0
     max_value: float | None = None
@@ -96,6 +96,20 @@ def _from_keras_layer(layer: keras.layers.Layer) -> Activation | None:
     if isinstance(layer, keras.layers.Activation):
         return _from_function(layer.activation)
     return None
+
+
+NOT_ELEMENTWISE = frozenset({"softmax", "log_softmax", "linear"})  # function names that are never sites
+
+
+def custom_activation(function: Any) -> Activation | None:
+    """An :class:`Activation` of kind ``"custom"`` for a function outside the registry (measured through its
+    derivative), or None for softmax and linear."""
+    if not callable(function):
+        return None
+    name = getattr(function, "__name__", None) or type(function).__name__
+    if name in NOT_ELEMENTWISE or isinstance(function, keras.layers.Softmax):
+        return None
+    return Activation(name=name, kind="custom", spec=name)
 
 
 def is_activation_layer(layer: Any) -> bool:

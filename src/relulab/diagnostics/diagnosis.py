@@ -6,14 +6,16 @@ from collections.abc import Sequence
 from typing import Any
 
 import keras
+import numpy as np
 
 from relulab import _validate
-from relulab.diagnostics.activity import DEFAULT_BATCH_SIZE, LayerActivity, measure_activity
-from relulab.diagnostics.advice import LayerFacts, advise
+from relulab.diagnostics.activity import DEFAULT_BATCH_SIZE, LayerActivity, batches, measure_activity
+from relulab.diagnostics.advice import LayerFacts, find_all, remedies_for
 from relulab.diagnostics.gradients import gradient_norms, gradient_ratio, resolve_loss
 from relulab.diagnostics.probe import check_probe
 from relulab.diagnostics.report import LayerRow, Report
 from relulab.diagnostics.sites import Site, find_sites, kernel_layers, kernel_of, unmeasured
+from relulab.diagnostics.targets import choose_loss, fit_labels, loss_name
 
 
 def select_sites(model: keras.Model, layers: Sequence[str] | None = None, *, owner: str = "diagnose") -> list[Site]:
@@ -68,6 +70,16 @@ def _row(site: Site, activity: LayerActivity, kernel_name: str | None, norms: di
     )
 
 
+def output_spread(model: keras.Model, x: Any, *, batch_size: int = DEFAULT_BATCH_SIZE) -> float:
+    """How much the output varies over the probe: the largest standard deviation over the examples of any
+    output unit, relative to ``max(1, |mean|)`` of that unit. Near 0: the model is a constant function."""
+    outputs = [np.asarray(keras.ops.convert_to_numpy(model(keras.ops.convert_to_tensor(chunk), training=False)),
+                          "float64").reshape(len(chunk), -1) for chunk in batches(x, batch_size)]
+    values = np.concatenate(outputs)
+    scale = np.maximum(1.0, np.abs(values.mean(axis=0)))
+    return float(np.nanmax(values.std(axis=0) / scale)) if values.size else 0.0
+
+
 def diagnose(
     model: keras.Model,
     x: Any,
@@ -93,7 +105,9 @@ def diagnose(
         model: the Keras model. x: probe inputs, shape ``(n, *input_shape)``, finite.
         y: targets for ``x``; with them, gradient norms and their ratio are measured.
         layers: measure only these layers (names as in the report); default all.
-        loss: the loss to differentiate; default the model's compiled loss.
+        loss: the loss to differentiate; default the model's compiled loss, else one inferred from the
+            output layer (:func:`relulab.diagnostics.targets.infer_loss`; the report says so). ``y`` is
+            fitted to it (:func:`~relulab.diagnostics.targets.fit_labels`).
         batch_size: examples per forward pass, default 1024.
 
     Raises:
@@ -103,7 +117,11 @@ def diagnose(
     x, y = check_probe(model, x, y)
     batch_size = _validate.positive_int(batch_size, name="batch_size", owner="diagnose")
     sites = select_sites(model, layers)
-    loss_fn = resolve_loss(model, loss) if y is not None else None
+    loss_fn, inferred = None, False
+    if y is not None:
+        chosen, inferred = choose_loss(model, loss)
+        loss_fn = resolve_loss(model, chosen)
+        y = fit_labels(y, model, loss_fn)
     activity = measure_activity(model, x, sites, batch_size=batch_size)
     norms = None if y is None else gradient_norms(model, x, y, loss_fn, batch_size=batch_size)
     kernel_names = {id(layer): name for name, layer in kernel_layers(model)}
@@ -115,7 +133,11 @@ def diagnose(
         row = _row(site, activity[site.name], kernel_names.get(id(kernel)), norms)
         rows.append(row)
         facts.append(LayerFacts(row.name, row.units, row.dead_fraction, row.saturation,
-                                site.activation.zero_slope, he_initialised(kernel), bool(norms_between)))
+                                site.activation.zero_slope, he_initialised(kernel), bool(norms_between),
+                                site.activation.kind))
     ratio = None if norms is None else gradient_ratio(norms)
-    return Report(model.name, len(x), tuple(rows), norms, ratio, tuple(advise(facts, ratio, norms)),
-                  tuple(unmeasured(model)))
+    spread = output_spread(model, x, batch_size=batch_size)
+    findings = find_all(facts, ratio, norms, spread=spread)
+    return Report(model.name, len(x), tuple(rows), norms, ratio, tuple(remedies_for(findings)),
+                  tuple(unmeasured(model)), loss=None if loss_fn is None else loss_name(loss_fn),
+                  loss_inferred=inferred, output_spread=spread, findings=tuple(findings))

@@ -22,21 +22,17 @@ from keras import ops
 
 from relulab.diagnostics.activity import DEFAULT_BATCH_SIZE
 from relulab.diagnostics.sites import kernel_layers
+from relulab.diagnostics.targets import choose_loss
 
 
 def resolve_loss(model: keras.Model, loss: Any = None, *, owner: str = "diagnose") -> Callable[..., Any]:
-    """The loss function to differentiate: ``loss`` if given, else the one ``model`` was compiled with.
+    """The loss function to differentiate: ``loss`` if given, else the one ``model`` was compiled with,
+    else one inferred from its output (:func:`relulab.diagnostics.targets.infer_loss`).
 
     Raises:
-        ValueError: no loss (the model is not compiled and none was given), one loss per output (pass
-            one explicitly), or an unknown loss name.
+        ValueError: one loss per output (pass one explicitly), or an unknown loss name.
     """
-    chosen = getattr(model, "loss", None) if loss is None else loss
-    if chosen is None:
-        raise ValueError(
-            f"loss of {owner} is needed to measure gradients, and the model was not compiled with one. "
-            f"Pass a Keras loss such as loss='sparse_categorical_crossentropy'. Received: loss=None"
-        )
+    chosen, _ = choose_loss(model, loss)
     if isinstance(chosen, (dict, list, tuple)):
         raise ValueError(
             f"loss of {owner} must be one loss for a single-output model; pass one explicitly. "

@@ -85,6 +85,13 @@ def _detach(tap: Tap) -> None:
         del _PATCHES[key]
 
 
+def original(site: Site) -> Callable[..., Any]:
+    """The function that applies ``site``'s activation, without any tap: call it to differentiate it."""
+    attribute = "activation" if site.inline else "call"
+    patch = _PATCHES.get((id(site.layer), attribute))
+    return patch.original if patch is not None else getattr(site.layer, attribute)
+
+
 class Tap:
     """Calls ``on_values(site, pre, out)`` each time one of ``sites`` applies its activation.
 

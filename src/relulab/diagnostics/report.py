@@ -10,7 +10,7 @@ import dataclasses
 import math
 from typing import Any
 
-from relulab.diagnostics.advice import Advice
+from relulab.diagnostics.advice import Advice, Finding
 
 COLUMNS = ("layer", "activation", "kind", "units", "dead", "sparsity", "saturation", "grad norm")
 
@@ -42,6 +42,10 @@ class Report:
     grad_ratio: float | None  # first over last kernel layer's norm
     advice: tuple[Advice, ...]
     unmeasured: tuple[str, ...] = ()  # layers whose activation relulab cannot measure (softmax, ...)
+    loss: str | None = None  # the loss differentiated for the gradient norms
+    loss_inferred: bool = False  # True: the model had no loss and none was given; inferred from its output
+    output_spread: float | None = None  # relulab.diagnostics.diagnosis.output_spread: ~0 for a constant model
+    findings: tuple[Finding, ...] = ()  # what the advice answers, most severe first
 
     def row(self, name: str) -> LayerRow:
         """The row of layer ``name``. Raises KeyError listing the measured layers."""
@@ -55,20 +59,28 @@ class Report:
         return _json_safe(dataclasses.asdict(self))
 
     def to_text(self) -> str:
-        """A fixed-width table, then gradient flow, unmeasured layers and advice."""
-        lines = _table([_cells(row) for row in self.rows])
+        """A fixed-width table (consecutive layers with the same finding share a row), then gradient flow,
+        the loss, the findings and the advice, each finding and remedy on one line."""
+        status = {name: finding.kind for finding in self.findings for name in finding.layers}
+        lines = _table([_group_cells(group) for group in _groups(self.rows, status)])
         if self.grad_norms:
             names = list(self.grad_norms)
             lines.append(f"gradient ratio first/last kernel layer ({names[0]} / {names[-1]}): "
                          f"{_number(self.grad_ratio)}")
+        if self.loss is not None:
+            how = " (inferred from the output layer; pass a loss to override)" if self.loss_inferred else ""
+            lines.append(f"loss: {self.loss}{how}")
         if self.unmeasured:
             lines.append(f"not measured: {', '.join(self.unmeasured)}")
         lines.append(f"probe: {self.examples} examples")
         if not self.advice:
             lines.append("advice: none; no measurement crossed a threshold (relulab.diagnostics.advice)")
+            return "\n".join(lines)
+        lines.append("findings:")
+        lines.extend(f"  {number}. {finding.text}" for number, finding in enumerate(self.findings, start=1))
         for number, advice in enumerate(self.advice, start=1):
-            lines.append(f"advice {number}: {advice.remedy}")
-            lines.extend(f"    because {reason}" for reason in advice.reasons)
+            which = [str(i) for i, finding in enumerate(self.findings, start=1) if finding.text in advice.reasons]
+            lines.append(f"advice {number}: {advice.remedy} (finding {', '.join(which)})")
         return "\n".join(lines)
 
     def __str__(self) -> str:
@@ -93,9 +105,35 @@ def _number(value: float | None) -> str:
     return "-" if value is None else f"{value:.3g}"
 
 
-def _cells(row: LayerRow) -> tuple[str, ...]:
-    return (row.name, row.activation, row.kind, str(row.units), _percent(row.dead_fraction),
-            _percent(row.sparsity), _percent(row.saturation), _number(row.grad_norm))
+def _groups(rows: tuple[LayerRow, ...], status: dict[str, str]) -> list[list[LayerRow]]:
+    """Consecutive rows with the same activation, kind, width and finding (or none), as lists."""
+    groups: list[list[LayerRow]] = []
+    for row in rows:
+        key = (row.activation, row.kind, row.units, status.get(row.name))
+        last = groups[-1][-1] if groups else None
+        if last is not None and (last.activation, last.kind, last.units, status.get(last.name)) == key:
+            groups[-1].append(row)
+        else:
+            groups.append([row])
+    return groups
+
+
+def _spanned(values: list[Any], render: Any) -> str:
+    texts = [render(value) for value in values]
+    if len(set(texts)) == 1:
+        return texts[0]
+    known = [value for value in values if value is not None and not (isinstance(value, float) and math.isnan(value))]
+    if not known:
+        return "-"
+    return f"{render(min(known))}\u2013{render(max(known))}"
+
+
+def _group_cells(group: list[LayerRow]) -> tuple[str, ...]:
+    first = group[0]
+    name = first.name if len(group) == 1 else f"{first.name} \u2026 {group[-1].name} ({len(group)})"
+    return (name, first.activation, first.kind, str(first.units),
+            _spanned([r.dead_fraction for r in group], _percent), _spanned([r.sparsity for r in group], _percent),
+            _spanned([r.saturation for r in group], _percent), _spanned([r.grad_norm for r in group], _number))
 
 
 def _table(rows: list[tuple[str, ...]]) -> list[str]:

@@ -1,9 +1,12 @@
 """Where a model applies activations (its *sites*) and which layers carry kernels.
 
-A site is one layer that applies an activation relulab can classify: either an activation layer
-(Keras' ``ReLU``/``LeakyReLU``/``PReLU``/``ELU``/``Activation`` or any relulab layer), whose input is
-the pre-activation, or a layer with a kernel and an ``activation`` (``Dense``, ``Conv2D``, ...), whose
-linear output is the pre-activation. Models are walked in ``model.layers`` order, recursing into nested
+A site is one layer that applies an elementwise activation: either an activation layer
+(Keras' ``ReLU``/``LeakyReLU``/``PReLU``/``ELU``/``Activation``, any relulab layer, or a user's own
+elementwise layer such as the article's ``MyReLU``: see :func:`is_custom_activation_layer`), whose input
+is the pre-activation, or a layer with a kernel and an ``activation`` (``Dense``, ``Conv2D``, ...), whose
+linear output is the pre-activation. Activations outside the registry are of kind ``"custom"`` and are
+measured through their derivative (:mod:`relulab.diagnostics.slopes`); softmax is not elementwise and
+is not measured. Models are walked in ``model.layers`` order, recursing into nested
 models; a layer reached twice (a shared sub-model) is one site. Composite layers that are not models
 are opaque: only their own ``activation`` attribute counts. Recurrent layers are skipped (their
 activation runs once per time step).
@@ -20,7 +23,7 @@ from collections.abc import Iterator
 
 import keras
 
-from relulab.diagnostics.classify import Activation, classify, is_activation_layer
+from relulab.diagnostics.classify import Activation, classify, custom_activation, is_activation_layer
 
 # Layers that keep each unit's value on its own channel, between a kernel and its activation.
 PASS_THROUGH = (keras.layers.BatchNormalization, keras.layers.Dropout, keras.layers.GaussianNoise,
@@ -63,11 +66,37 @@ def layer_names(model: keras.Model) -> dict[int, str]:
 
 def _site_activation(layer: keras.layers.Layer) -> tuple[Activation | None, bool]:
     if is_activation_layer(layer):
-        return classify(layer), False
+        known = classify(layer)
+        if known is None and isinstance(layer, keras.layers.Activation):
+            known = custom_activation(layer.activation)  # Activation(my_function)
+        return known, False
     if _has_kernel(layer) and callable(getattr(layer, "activation", None)) \
             and not isinstance(layer, keras.layers.RNN):
-        return classify(layer.activation), True
+        return classify(layer.activation) or custom_activation(layer.activation), True
+    if is_custom_activation_layer(layer):
+        name = type(layer).__name__
+        return Activation(name=name, kind="custom", spec=name), False
     return None, False
+
+
+def _node_shapes(layer: keras.layers.Layer) -> list[tuple[tuple, tuple] | None]:
+    shapes = []
+    for node in getattr(layer, "_inbound_nodes", None) or []:
+        inputs, outputs = list(node.input_tensors), list(node.outputs)
+        shapes.append((tuple(inputs[0].shape), tuple(outputs[0].shape)) if len(inputs) == len(outputs) == 1 else None)
+    return shapes
+
+
+def is_custom_activation_layer(layer: keras.layers.Layer) -> bool:
+    """Whether ``layer`` is a user's elementwise layer (``MyReLU``, a ``Lambda``): a layer class from outside
+    Keras (or a ``Lambda``) without a kernel or sub-layers, not a model, with one input of its output's shape (checked
+    where the graph records it; otherwise at measurement time)."""
+    module = type(layer).__module__ or ""
+    foreign = not module.startswith("keras.") or isinstance(layer, keras.layers.Lambda)
+    if not foreign or isinstance(layer, keras.Model) or _has_kernel(layer) or getattr(layer, "_layers", None):
+        return False  # a block of other layers is not an activation
+    shapes = _node_shapes(layer)
+    return all(pair is not None and pair[0] == pair[1] for pair in shapes)
 
 
 def find_sites(model: keras.Model) -> list[Site]:
@@ -82,7 +111,7 @@ def find_sites(model: keras.Model) -> list[Site]:
 
 
 def unmeasured(model: keras.Model) -> list[str]:
-    """Names of the layers that apply an activation relulab cannot measure (softmax, a custom function)."""
+    """Names of the layers that apply an activation relulab does not measure (softmax: not elementwise)."""
     names = []
     for _, layer in walk(model):
         activation, _ = _site_activation(layer)

@@ -159,8 +159,15 @@ class Stack:
             total = tf.reduce_sum(tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels, logits), 1))
         grads = tape.gradient(total, self.kernels)
         norms = tf.stack([tf.sqrt(tf.reduce_sum(tf.square(g), axis=(1, 2))) for g in grads], axis=1)
-        fractions = tf.stack([tf.stack(diag.unit_fractions(pre, out, *tf.unstack(bounds)), axis=1)
-                              for pre, out in record], axis=1)
+        slopes = [None] * len(record)
+        if any(activation.custom for activation in self.activations):  # custom layers: dead through f'
+            for index, (pre, _) in enumerate(record):
+                with tf.GradientTape() as inner:
+                    inner.watch(pre)
+                    again = self.activations[index](pre, training=False, step=self.adam.iterations)
+                slopes[index] = inner.gradient(again, pre)
+        fractions = tf.stack([tf.stack(diag.unit_fractions(pre, out, *tf.unstack(bounds), slope), axis=1)
+                              for (pre, out), slope in zip(record, slopes)], axis=1)
         return fractions, norms  # (K, hidden layers, 3), (K, kernel layers)
 
     def diagnose(self, data: StackData) -> list[dict[str, float]]:

@@ -13,7 +13,9 @@ layer ``dense_i`` (a *unit* is one output of the layer):
 - ``saturation/dense_i`` (sigmoid, hard_sigmoid, tanh, softsign): the fraction of units whose output is
   within :data:`SATURATION_TOLERANCE` of the output range (0.01 for sigmoid, 0.02 for tanh) of one of its
   asymptotes, on every probe example.
-- A custom layer class (``"package.module:Class"``) is not measured: gradient norms only.
+- A custom layer class (``"package.module:Class"``): dead and saturated through its derivative, as in
+  :mod:`relulab.diagnostics.slopes` (``|f'(z)|`` relative to its largest value over the run's probe at or
+  below ``DEAD_DERIVATIVE`` / ``SATURATION_DERIVATIVE`` on every example), and the sparsity.
 - ``grad_norm/dense_i``, ``grad_norm/output``: the L2 (Frobenius) norm of the gradient of the mean
   cross-entropy over the probe with respect to the layer's kernel.
 - ``grad_ratio``: ``grad_norm/dense_1`` divided by ``grad_norm/output``, the first kernel's over the
@@ -32,6 +34,7 @@ from relulab.diagnostics.classify import ASYMPTOTES
 from relulab.diagnostics.probe import DEFAULT_PROBE_SIZE as PROBE_SIZE
 from relulab.diagnostics.probe import spread
 from relulab.diagnostics.regimes import SATURATION_TOLERANCE
+from relulab.diagnostics.slopes import DEAD_DERIVATIVE, SATURATION_DERIVATIVE
 from relulab.lab.stack_activations import Group
 
 __all__ = ["ASYMPTOTES", "PROBE_SIZE", "SATURATION_TOLERANCE", "gradient_entries", "history_entries", "probe_indices",
@@ -58,11 +61,13 @@ def regimes(group: Group) -> tuple[float, float, float, float]:
     return nan, nan, lower, upper
 
 
-def unit_fractions(pre: Any, out: Any, threshold: Any, max_value: Any, lower: Any, upper: Any) -> tuple[Any, Any, Any]:
+def unit_fractions(pre: Any, out: Any, threshold: Any, max_value: Any, lower: Any, upper: Any,
+                   slope: Any = None) -> tuple[Any, Any, Any]:
     """Per run: the dead fraction, the saturated fraction and the fraction of exact zeros.
 
     ``pre`` and ``out``: ``(runs, examples, units)``; the regime bounds: ``(runs,)``, NaN where a regime
-    does not apply to a run (its fraction is then 0 and meaningless). ``keras.ops`` only.
+    does not apply to a run (its fraction is then 0 and meaningless). With ``slope`` (``f'(pre)``, same
+    shape), runs without any bound (custom layers) are measured through the derivative. ``keras.ops`` only.
     """
     bounds = [ops.reshape(ops.cast(b, pre.dtype), (-1, 1, 1)) for b in (threshold, max_value, lower, upper)]
     threshold, max_value, lower, upper = bounds
@@ -72,12 +77,21 @@ def unit_fractions(pre: Any, out: Any, threshold: Any, max_value: Any, lower: An
     dead = ops.mean(ops.cast(ops.all(flat, axis=1), "float32"), axis=-1)
     stuck = ops.mean(ops.cast(ops.all(saturated, axis=1), "float32"), axis=-1)
     zeros = ops.mean(ops.cast(ops.equal(out, 0), "float32"), axis=(1, 2))
+    if slope is not None:
+        size = ops.abs(slope)
+        r = size / ops.maximum(ops.max(size, axis=(1, 2), keepdims=True), 1e-30)
+        custom = ops.logical_and(ops.isnan(threshold), ops.isnan(lower))[:, 0, 0]
+        dead = ops.where(custom, ops.mean(ops.cast(ops.all(r <= DEAD_DERIVATIVE, axis=1), "float32"), axis=-1), dead)
+        stuck = ops.where(custom, ops.mean(ops.cast(ops.all(r <= SATURATION_DERIVATIVE, axis=1), "float32"), axis=-1),
+                          stuck)
     return dead, stuck, zeros
 
 
 def history_entries(group: Group, layer: str, dead: float, saturated: float, zeros: float) -> dict[str, float]:
     """The keys of one hidden layer that apply to a run of ``group`` (none for linear and custom layers)."""
-    if group.entry is None or group.entry.kind == "linear":
+    if group.entry is None:  # a custom layer: measured through its derivative
+        return {f"sparsity/{layer}": zeros, f"dead_fraction/{layer}": dead, f"saturation/{layer}": saturated}
+    if group.entry.kind == "linear":
         return {}
     entries = {f"sparsity/{layer}": zeros}
     if group.entry.kind == "rectifier":

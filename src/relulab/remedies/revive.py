@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import keras
+import numpy as np
 from keras import ops
 
 from relulab import _validate, models
@@ -16,6 +17,7 @@ from relulab.diagnostics.probe import check_probe
 from relulab.diagnostics.sites import kernel_of
 
 _BATCH_NORM_PARTS = ("gamma", "beta", "moving_mean", "moving_variance")
+REVIVABLE = ("rectifier", "custom")  # kinds whose dead units are revived (a MyReLU layer included)
 
 
 def _set_units(variable: keras.Variable, units: Sequence[int], fresh: Any) -> None:
@@ -25,16 +27,34 @@ def _set_units(variable: keras.Variable, units: Sequence[int], fresh: Any) -> No
     variable.assign(values)
 
 
+MAX_DRAWS = 20  # fresh draws per dead unit before revive gives up on it and reports it
+
+
+class ReviveWarning(UserWarning):
+    """Some dead units stayed dead on ``x`` after :data:`MAX_DRAWS` fresh draws."""
+
+
 def _kernel_initializer(initializer: Any, seed: int | None) -> keras.initializers.Initializer:
     if initializer is None:
         return keras.initializers.HeNormal(seed=seed)
     try:
-        return models.initializer(initializer, seed=seed)
+        fresh = models.initializer(initializer, seed=seed)
     except ValueError as error:
         raise ValueError(
             f"initializer of revive must be None (He normal), 'rai', a Keras initializer name or an "
             f"Initializer. Received: initializer={initializer!r}"
         ) from error
+    config = fresh.get_config()
+    if "seed" in config and seed is not None:  # a Keras name or instance: reseed it, so each draw differs
+        fresh = fresh.__class__.from_config({**config, "seed": seed})
+    return fresh
+
+
+def _draw_seed(seed: int | None, draw: int) -> int | None:
+    if draw == 0:
+        return seed
+    base = int(np.random.default_rng().integers(2**31 - 1)) if seed is None else seed
+    return (base + 7919 * draw) % (2**31 - 1)
 
 
 def _revive_units(layer: keras.layers.Layer, between: list, units: Sequence[int], initializer: Any) -> None:
@@ -70,6 +90,11 @@ def revive(
     values. Every other weight is left bit-for-bit unchanged. Dead units whose pre-activation does not
     come from one kernel layer (a model input, a merge) are left alone with a warning.
 
+    A fresh draw can itself be dead on ``x`` (on non-negative inputs such as images in [0, 1], a
+    He-initialised unit with zero bias is dead on every example with real probability): revive measures
+    again after each draw and draws the still-dead units again, at most :data:`MAX_DRAWS` times; units
+    still dead then are named in a :class:`ReviveWarning` and not counted as revived.
+
     Example:
         >>> revive(model, x_train[:2048], seed=0)
         {'dense_1': 7, 'dense_2': 0}
@@ -83,17 +108,18 @@ def revive(
         batch_size: examples per forward pass, default 1024.
 
     Returns:
-        ``{layer name: number of units revived}`` for every rectifier layer measured.
+        ``{layer name: number of units revived}`` (alive on ``x`` afterwards) for every rectifier or custom
+        activation layer measured.
 
     Raises:
         TypeError / ValueError: as :func:`relulab.diagnose`; an unknown initializer.
     """
     x, _ = check_probe(model, x, owner="revive")
     batch_size = _validate.positive_int(batch_size, name="batch_size", owner="revive")
-    fresh = _kernel_initializer(initializer, seed)
-    sites = [s for s in select_sites(model, layers, owner="revive") if s.activation.kind == "rectifier"]
+    _kernel_initializer(initializer, seed)  # checks the name before anything changes
+    sites = [s for s in select_sites(model, layers, owner="revive") if s.activation.kind in REVIVABLE]
     activity = measure_activity(model, x, sites, batch_size=batch_size)
-    revived = {}
+    targets: dict[str, tuple] = {}
     for site in sites:
         dead = activity[site.name].dead_units if site.name in activity else ()
         layer, between = kernel_of(site)
@@ -101,7 +127,22 @@ def revive(
             warnings.warn(f"revive: {len(dead)} dead unit(s) of layer {site.name!r} are not computed by one "
                           f"kernel layer; left as they are.", stacklevel=2)
             dead = ()
-        if dead:
-            _revive_units(layer, between, dead, fresh)
-        revived[site.name] = len(dead)
-    return revived
+        targets[site.name] = (site, layer, between, tuple(dead or ()))
+    pending = {name: target[3] for name, target in targets.items() if target[3]}
+    for draw in range(MAX_DRAWS):
+        if not pending:
+            break
+        fresh = _kernel_initializer(initializer, _draw_seed(seed, draw))
+        for name, units in pending.items():
+            _, layer, between, _ = targets[name]
+            _revive_units(layer, between, units, fresh)
+        activity = measure_activity(model, x, [targets[name][0] for name in pending], batch_size=batch_size)
+        pending = {name: tuple(sorted(set(units) & set(activity[name].dead_units or ())))
+                   for name, units in pending.items() if name in activity}
+        pending = {name: units for name, units in pending.items() if units}
+    if pending:
+        listed = "; ".join(f"{name}: {', '.join(map(str, units))}" for name, units in pending.items())
+        warnings.warn(ReviveWarning(f"revive: {sum(map(len, pending.values()))} unit(s) stayed dead on x after "
+                                    f"{MAX_DRAWS} fresh draws and are not counted as revived ({listed})."),
+                      stacklevel=2)
+    return {name: len(target[3]) - len(pending.get(name, ())) for name, target in targets.items()}
