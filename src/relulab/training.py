@@ -105,6 +105,8 @@ def train(
 ) -> TrainResult:
     """Build, fit and evaluate the model ``config`` describes (loading the data unless given)."""
     dataset = load_data(config) if dataset is None else dataset
+    models.check_fits(dataset.input_shape, dataset.num_classes, config.hidden,
+                      rows=max(config.batch_size, models.EVALUATION_BATCH_SIZE), owner="TrainConfig")
     model = build_model(config, dataset)
     # Monitors first: they add their metrics to the epoch logs that later callbacks (CSVLogger,
     # EarlyStopping, a progress bar) read.
@@ -114,7 +116,8 @@ def train(
         dataset.x_train, dataset.y_train, epochs=config.epochs, batch_size=config.batch_size,
         shuffle=True, callbacks=callbacks, verbose=verbose,
     )
-    test_loss, test_accuracy = model.evaluate(dataset.x_test, dataset.y_test, batch_size=256, verbose=0)
+    test_loss, test_accuracy = model.evaluate(dataset.x_test, dataset.y_test, batch_size=models.EVALUATION_BATCH_SIZE,
+                                              verbose=0)
     seconds = time.perf_counter() - start
     history = {key: [float(v) for v in values] for key, values in fitted.history.items()}
     return TrainResult(model, history, float(test_loss), float(test_accuracy), seconds)
