@@ -133,8 +133,9 @@ class Grid:
             except TypeError as error:
                 raise ValueError(f"custom activation {spec!r} cannot be built without arguments ({error}).") from None
             return spec.replace(" ", "")
+        layers.get(spec)  # first, as train does: the layer must accept the spec (PReLU takes alpha_initializer,
+        # not alpha), and its checks (a float dtype) give the same message as train's
         entry, params = activations.resolve(spec)
-        layers.get(spec)  # the layer must accept the spec too (PReLU takes alpha_initializer, not alpha)
         return entry.spec(params)
 
     def initializer_for(self, activation: str) -> str:
