@@ -41,12 +41,17 @@ class LayerActivity:
     @property
     def dead_fraction(self) -> float | None:
         """None where it does not apply (not a rectifier), NaN where it was not measured (not finite)."""
-        return None if self.dead_units is None else len(self.dead_units) / self.units if self.finite else math.nan
+        return self._fraction(self.dead_units)
 
     @property
     def saturation(self) -> float | None:
         """None where it does not apply (no asymptote), NaN where it was not measured (not finite)."""
-        return None if self.saturated_units is None else len(self.saturated_units) / self.units if self.finite else math.nan
+        return self._fraction(self.saturated_units)
+
+    def _fraction(self, units: tuple[int, ...] | None) -> float | None:
+        if units is None:
+            return None
+        return len(units) / self.units if self.finite else math.nan
 
 
 class ActivityCounter:

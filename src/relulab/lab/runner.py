@@ -110,8 +110,8 @@ def run_experiment(
     dataset = data.load(grid.dataset, data_path=grid.data_path, scaling=grid.scaling,
                         train_size=grid.train_size, test_size=grid.test_size)
     for hidden in grid.architectures:  # a run that cannot fit is refused before the store is written
-        models.check_fits(dataset.input_shape, dataset.num_classes, hidden,
-                          rows=max(grid.batch_size, models.EVALUATION_BATCH_SIZE), name="architectures", owner="the grid")
+        models.check_fits(dataset.input_shape, dataset.num_classes, hidden, name="architectures", owner="the grid",
+                          rows=max(grid.batch_size, models.EVALUATION_BATCH_SIZE))
     with open_or_create(folder, grid, overwrite=overwrite, command=list(command)) as store:
         done = store.finished_keys()
         pending = [spec for spec in grid.runs() if spec.key not in done]

@@ -11,7 +11,8 @@ Monte Carlo, vectorised: ``trials`` networks of ``depth`` hidden ReLU layers of 
 points drawn uniformly from ``[-1, 1]^input_dim`` (the same points for every network). A network counts
 as born dead when its last hidden layer's output is exactly the same on every point (a dead layer
 makes every later layer exactly constant). The standard error of the estimate is
-``sqrt(p * (1 - p) / trials)``.
+``sqrt(p * (1 - p) / trials)``. Gaussian kernels wider than the points are drawn in the points' span
+(:func:`_layer`): the same distribution from ``samples x width`` draws instead of ``fan_in x width``.
 """
 
 from __future__ import annotations
