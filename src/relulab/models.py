@@ -7,19 +7,58 @@ cross-entropy and accuracy.
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Sequence
 from typing import Any
 
 import keras
 
-from relulab import _validate, layers
+from relulab import _memory, _validate, layers
+from relulab.errors import SizeError
 
 DEFAULT_HIDDEN = (64,)  # units: the article's one hidden layer of 64
 DEFAULT_LEARNING_RATE = 1e-3  # Adam's step size (Keras' default)
 DEFAULT_INITIALIZER = "glorot_uniform"  # Keras' default kernel initializer
 DEFAULT_EPOCHS = 5  # passes over the training set, as in the article
 DEFAULT_BATCH_SIZE = 32  # examples per step (Keras' default)
+EVALUATION_BATCH_SIZE = 256  # examples per step when evaluating on the test set
+
+
+def parameter_count(inputs: int, widths: Sequence[int], num_classes: int) -> int:
+    """Weights and biases of the MLP: ``sum((fan_in + 1) * fan_out)`` over its Dense layers."""
+    sizes = [inputs, *widths, num_classes]
+    return sum((fan_in + 1) * fan_out for fan_in, fan_out in zip(sizes, sizes[1:]))
+
+
+def training_bytes(inputs: int, widths: Sequence[int], num_classes: int, *, rows: int = 0) -> int:
+    """A lower bound on the memory that training the MLP takes: 16 bytes per parameter (the float32
+    weight, its gradient and Adam's two moments) plus, for ``rows`` examples at once, 8 bytes per unit
+    (each output and its gradient)."""
+    units = inputs + sum(widths) + num_classes
+    return (parameter_count(inputs, widths, num_classes) * _memory.BYTES_PER_PARAMETER
+            + rows * units * 2 * _memory.BYTES_PER_FLOAT)
+
+
+def check_fits(input_shape: int | Sequence[int], num_classes: int, widths: Sequence[int], *, rows: int = 0,
+               name: str = "hidden", owner: str = "mlp") -> None:
+    """Refuse, before anything is allocated, an MLP whose training cannot fit in this machine's memory.
+
+    Raises:
+        SizeError: :func:`training_bytes` exceeds :func:`relulab._memory.available_bytes`; the message
+            names the widths, the memory needed and the memory there is.
+    """
+    shape = (input_shape,) if isinstance(input_shape, numbers.Integral) else tuple(input_shape)
+    inputs = math.prod(shape)
+    need, have = training_bytes(inputs, widths, num_classes, rows=rows), _memory.available_bytes()
+    if need > have:
+        batch = f" and the activations of {rows} examples at once" if rows else ""
+        raise SizeError(
+            f"{name} of {owner} ({list(widths)}) with {inputs} inputs and {num_classes} classes needs at least "
+            f"{_memory.describe_bytes(need)} to train ({parameter_count(inputs, widths, num_classes):.3g} "
+            f"parameters, 16 bytes each for the weight, its gradient and Adam's two moments{batch}); this "
+            f"machine has {_memory.describe_bytes(have)} of memory. Choose smaller widths."
+        )
 
 
 def hidden_sizes(hidden: int | Sequence[int] = DEFAULT_HIDDEN, depth: int | None = None) -> tuple[int, ...]:
@@ -97,6 +136,7 @@ def mlp(
 
     Raises:
         ValueError / TypeError: an argument out of range, or an unknown activation or initializer.
+        SizeError (a ValueError): a model whose weights cannot fit in this machine's memory.
     """
     widths = hidden_sizes(hidden, depth)
     shape = (input_shape,) if isinstance(input_shape, numbers.Integral) else tuple(input_shape)
@@ -104,6 +144,7 @@ def mlp(
         raise ValueError(f"num_classes of mlp must be >= 2. Received: num_classes={num_classes}")
     _validate.number(dropout, name="dropout", owner="mlp", minimum=0.0, maximum=0.99)
     _validate.number(learning_rate, name="learning_rate", owner="mlp", strictly_above=0.0)
+    check_fits(shape, num_classes, widths)  # before any weight is allocated
     initializer(kernel_initializer)  # check once; each layer gets its own instance below (an instance
     # passed in is cloned, so that layers never share one)
     check_activation(activation, widths)  # check the spec once, before building anything

@@ -41,10 +41,11 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import keras
+import numpy as np
 
 from relulab.lab.engine import Engine, RunResult, SequentialEngine
 from relulab.lab.grid import RunSpec
-from relulab.lab.stack import Stack
+from relulab.lab.stack import EVAL_CHUNK, Stack
 from relulab.lab.stack_data import StackData, steps_per_epoch
 from relulab.lab.stack_activations import unstackable_reason
 
@@ -67,6 +68,17 @@ def balanced_chunks(items: Sequence[Any], limit: int) -> list[list[Any]]:
         chunks.append(list(items[start:stop]))
         start = stop
     return chunks
+
+
+def memory_fits(spec: RunSpec, dataset: Any, probe_size: int) -> int:
+    """How many runs like ``spec`` a stack can hold in this machine's memory (a lower bound per run: its
+    parameters with Adam's state, and the activations of its largest batch: training, probe or evaluation)."""
+    from relulab import _memory, models
+
+    inputs = int(np.prod(dataset.input_shape))
+    rows = max(spec.batch_size, probe_size, min(EVAL_CHUNK, len(dataset.x_test)))
+    need = models.training_bytes(inputs, spec.hidden, dataset.num_classes, rows=rows)
+    return _memory.available_bytes() // need
 
 
 class StackedEngine:
@@ -92,8 +104,12 @@ class StackedEngine:
         self.probe_size = _validate.positive_int(probe_size, name="probe_size", owner="StackedEngine")
         self.fallback = SequentialEngine() if fallback is None else fallback
 
-    def plan(self, runs: Sequence[RunSpec]) -> tuple[list[list[RunSpec]], list[RunSpec]]:
-        """The stacks (runs sorted so equal activations are contiguous) and the runs left to the fallback."""
+    def plan(self, runs: Sequence[RunSpec], *, fits: Callable[[RunSpec], int] | None = None,
+             ) -> tuple[list[list[RunSpec]], list[RunSpec]]:
+        """The stacks (runs sorted so equal activations are contiguous) and the runs left to the fallback.
+
+        ``fits(spec)``: how many runs like ``spec`` fit in memory at once; a stack holds at most that many
+        (default: ``max_stack``)."""
         if keras.backend.backend() != "tensorflow" or keras.config.dtype_policy().name != "float32":
             return [], list(runs)
         groups: dict[tuple, list[RunSpec]] = {}
@@ -110,12 +126,13 @@ class StackedEngine:
                 continue
             first_seen = {a: i for i, a in reversed(list(enumerate(s.activation for s in group)))}
             ordered = sorted(group, key=lambda s: first_seen[s.activation])
-            stacks.extend(balanced_chunks(ordered, self.max_stack))
+            limit = self.max_stack if fits is None else max(1, min(self.max_stack, fits(group[0])))
+            stacks.extend(balanced_chunks(ordered, limit))
         return stacks, rest
 
     def train(self, runs: Sequence[RunSpec], dataset: Any, *, on_result: Callable[[RunResult], None],
               on_progress: Callable[[int], None] = lambda steps: None, diagnostics: bool = True) -> None:
-        stacks, rest = self.plan(runs)
+        stacks, rest = self.plan(runs, fits=lambda spec: memory_fits(spec, dataset, self.probe_size))
         data = StackData.from_dataset(dataset, self.probe_size) if stacks else None
         for specs in stacks:
             results, _ = self.train_stack(specs, data, on_progress=on_progress, diagnostics=diagnostics)
