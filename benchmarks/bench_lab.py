@@ -41,8 +41,8 @@ import tensorflow as tf  # noqa: E402
 
 from relulab.lab.engine import SequentialEngine  # noqa: E402
 from relulab.lab.grid import Grid  # noqa: E402
-from relulab.lab.stack import Stack  # noqa: E402
-from relulab.lab.stacked import StackedEngine  # noqa: E402
+from relulab.lab.stacked.stack import Stack  # noqa: E402
+from relulab.lab.stacked.engine import StackedEngine  # noqa: E402
 
 ACTIVATIONS = ("relu", "leaky_relu(negative_slope=0.1)", "prelu", "sigmoid", "tanh")
 
@@ -187,7 +187,7 @@ def timed(name, function):
             marks[name] = marks.get(name, 0.0) + time.perf_counter() - begin
     return wrapper
 from relulab import data
-from relulab.lab import stacked
+from relulab.lab.stacked import engine as stacked
 data.load = timed("data", data.load)
 stacked.StackedEngine.train = timed("training (tracing, training, evaluation, diagnostics)", stacked.StackedEngine.train)
 runner.rebuild = timed("summary, plots and report", runner.rebuild)

@@ -12,7 +12,7 @@ import tensorflow as tf
 from relulab.callbacks.dead_units import activity_logs
 from relulab.diagnostics import diagnose
 from relulab.diagnostics.activity import measure_activity
-from relulab.lab import stack_diagnostics as diag
+from relulab.lab.stacked import diagnostics as diag
 
 
 def model_with_nan_weights() -> keras.Model:

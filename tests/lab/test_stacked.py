@@ -13,13 +13,13 @@ from sklearn.datasets import load_digits
 
 from relulab import training
 from relulab.activations import registry
-from relulab.lab import stack_activations
-from relulab.lab import stack_diagnostics as diag
+from relulab.lab.stacked import activations as stack_activations
+from relulab.lab.stacked import diagnostics as diag
 from relulab.lab.engine import SequentialEngine
 from relulab.lab.grid import RunSpec
-from relulab.lab.stack_data import StackData
-from relulab.lab.stack_activations import LayerActivations, groups_of, unstackable_reason
-from relulab.lab.stacked import StackedEngine, balanced_chunks
+from relulab.lab.stacked.data import StackData
+from relulab.lab.stacked.activations import LayerActivations, groups_of, unstackable_reason
+from relulab.lab.stacked.engine import StackedEngine, balanced_chunks
 from relulab.layers.base import ActivationLayer
 
 
@@ -203,7 +203,7 @@ def test_plan_groups_stackable_runs_and_keeps_activations_contiguous():
 
 
 def test_a_stack_holds_no_more_runs_than_fit_in_memory(monkeypatch):
-    from relulab.lab.stacked import memory_fits
+    from relulab.lab.stacked.engine import memory_fits
 
     runs = [run(a, s) for s in range(4) for a in ("relu", "tanh")]
     stacks, _ = StackedEngine().plan(runs, fits=lambda spec: 3)

@@ -18,7 +18,7 @@ from relulab.lab import store as results_store
 from relulab.lab.engine import RunResult, SequentialEngine
 from relulab.lab.grid import Grid
 from relulab.lab.lock import LOCK_FILE, experiment_lock
-from relulab.lab.plots_captions import FIGURE_NAMES
+from relulab.lab.figures.captions import FIGURE_NAMES
 
 ENGINES = ("stacked", "sequential", "ray")
 
@@ -39,7 +39,7 @@ def make_engine(name: str, *, address: str | None = None) -> Any:
     if name == "sequential":
         return SequentialEngine()
     if name == "stacked":
-        from relulab.lab.stacked import StackedEngine
+        from relulab.lab.stacked.engine import StackedEngine
 
         return StackedEngine()
     if name == "ray":

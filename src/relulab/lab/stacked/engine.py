@@ -2,17 +2,17 @@
 
 The article's MLP at batch 32 is too small for one ``fit`` to use the machine: per-step overhead
 dominates. :class:`StackedEngine` stacks up to ``max_stack`` runs that share hidden widths, epochs, batch
-size and learning rate into one :class:`~relulab.lab.stack.Stack` (weights ``(K, fan_in, fan_out)``,
+size and learning rate into one :class:`~relulab.lab.stacked.stack.Stack` (weights ``(K, fan_in, fan_out)``,
 one batched matmul per layer, one fused Adam, one ``tf.function`` call per epoch). Each run keeps what
 it would have alone: the initial weights ``models.mlp`` gives it after
 ``keras.utils.set_random_seed(seed)``, its own Adam state, its own data order (:func:`epoch_order`,
 gathered by index inside the step), metrics and diagnostics. It writes the history keys of
-:mod:`relulab.lab.engine`; diagnostics are defined in :mod:`relulab.lab.stack_diagnostics`.
+:mod:`relulab.lab.engine`; diagnostics are defined in :mod:`relulab.lab.stacked.diagnostics`.
 
 Falls back to ``fallback`` (default :class:`SequentialEngine`) for:
 - every run, when Keras' backend is not TensorFlow or the dtype policy is not float32 (the stack is
   written in TensorFlow, in float32);
-- runs whose activation the stack cannot apply itself (:func:`~relulab.lab.stack_activations.unstackable_reason`):
+- runs whose activation the stack cannot apply itself (:func:`~relulab.lab.stacked.activations.unstackable_reason`):
   a registered layer with its own ``call`` other than PReLU and RReLU (none in relulab's registry), or a
   custom layer class (``"package.module:Class"``) with variables; weightless custom layers are stacked;
 - runs of a user's model (``--model``): the stack is built for the MLP family;
@@ -21,17 +21,7 @@ Falls back to ``fallback`` (default :class:`SequentialEngine`) for:
 RReLU runs are statistically the same model as alone, not bitwise: their random slopes are drawn
 from ``(seed, layer, step)``, not from the Keras layer's generator.
 
-Mechanism, chosen by measurement (784-64-10, batch 32, 15 runs, 2-core AMD EPYC with AVX-512, TF 2.21,
-interleaved repeats on a machine shared with other jobs; run-samples/s = examples per second summed
-over runs): (a) one default ``fit`` per run ~31k; (b) ``fit(steps_per_execution=100)`` ~60k; (c) one
-Keras functional model with 15 branches, ``steps_per_execution=100``, ~108k; (d) stacked weights in a
-``tf.range`` epoch loop: with Keras' Adam ~175-370k, with TensorFlow's fused ``ResourceApplyAdam``
-~380-540k (this engine; 5 activations x 3 seeds: ~1,000 steps/s = 480k once warm on a quiet machine);
-(e) JAX ``vmap`` + ``lax.scan`` ~275k. Tried in (d) and not kept: XLA (``jit_compile=True``, ~10% slower),
-one first-layer matmul per seed shared by its runs, and gathering each seed's batch once (no gain),
-other TensorFlow thread counts (slower). What bounds it: Adam reads and writes ~28 bytes per parameter per
-step against ~130 FLOPs per parameter per step at batch 32, so the update costs about as much as the
-matmuls. ``benchmarks/bench_lab.py`` measures the engine end to end against (a).
+Why this mechanism (the alternatives measured, and what bounds its speed): ``benchmarks/README.md``.
 """
 
 from __future__ import annotations
@@ -45,9 +35,9 @@ import numpy as np
 
 from relulab.lab.engine import Engine, RunResult, SequentialEngine
 from relulab.lab.grid import RunSpec
-from relulab.lab.stack import EVAL_CHUNK, Stack
-from relulab.lab.stack_data import StackData, steps_per_epoch
-from relulab.lab.stack_activations import unstackable_reason
+from relulab.lab.stacked.stack import EVAL_CHUNK, Stack
+from relulab.lab.stacked.data import StackData, steps_per_epoch
+from relulab.lab.stacked.activations import unstackable_reason
 
 MAX_STACK = 32  # runs per stack; more runs per step use the machine better, until memory and cache run out
 MIN_STACK = 2  # smaller groups go to the fallback engine

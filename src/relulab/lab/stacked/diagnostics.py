@@ -35,7 +35,7 @@ from relulab.diagnostics.probe import DEFAULT_PROBE_SIZE as PROBE_SIZE
 from relulab.diagnostics.probe import spread
 from relulab.diagnostics.regimes import SATURATION_TOLERANCE
 from relulab.diagnostics.slopes import DEAD_DERIVATIVE, SATURATION_DERIVATIVE
-from relulab.lab.stack_activations import Group
+from relulab.lab.stacked.activations import Group
 
 __all__ = ["ASYMPTOTES", "PROBE_SIZE", "SATURATION_TOLERANCE", "gradient_entries", "history_entries", "probe_indices",
            "regimes", "unit_fractions"]
