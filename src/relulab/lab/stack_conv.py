@@ -53,7 +53,8 @@ class ConvStack:
             raise ValueError("models of ConvStack must share one architecture (their layers and sizes).")
         rates = {plan.learning_rate(m) for m in models}
         if len(rates) > 1:
-            raise ValueError(f"models of ConvStack must share one learning rate. Received: {sorted(rates)}")
+            raise ValueError(f"models of ConvStack must share one learning rate. Received: "
+                             f"{[float(f'{r:g}') for r in sorted(rates)]}")
         self.ops, self.size, self.batch_size = described[0], len(models), int(batch_size)
         self.seeds = [int(s) for s in seeds]
         self.kernels: dict[str, tf.Variable] = {}

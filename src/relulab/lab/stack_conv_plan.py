@@ -19,6 +19,7 @@ import dataclasses
 from typing import Any
 
 import keras
+import numpy as np
 
 from relulab import activations
 from relulab.activations.registry import lookup
@@ -95,15 +96,30 @@ def activation_spec(layer: Any) -> str:
     elif isinstance(layer, ActivationLayer):
         spec = lookup(layer.activation_name).spec(layer._params)
     elif type(layer) is keras.layers.Activation or callable(layer) and not isinstance(layer, keras.layers.Layer):
-        name = _activation_name(layer)
-        if name not in activations.available():
-            _refuse(f"its activation {name} is not one relulab knows")
-        spec = name
+        spec = _keras_function_spec(getattr(layer, "activation", layer))
     else:
         spec = _custom_spec(layer)
     reason = spec_reason(spec)
     if reason:
         _refuse(f"{reason} ({getattr(layer, 'name', spec)})")
+    return spec
+
+
+# Keras' functions whose defaults differ from relulab's spec of the same name.
+KERAS_DEFAULTS = {"leaky_relu": "leaky_relu(negative_slope=0.2)"}
+
+
+def _keras_function_spec(function: Any) -> str:
+    """The relulab spec computing what Keras' activation ``function`` computes (checked on a grid of values)."""
+    name = _activation_name(function)
+    spec = KERAS_DEFAULTS.get(name, name)
+    if name not in activations.available():
+        _refuse(f"its activation {name} is not one relulab knows")
+    entry, params = activations.resolve(spec)
+    grid = np.linspace(-8.0, 8.0, 161, dtype=np.float32)
+    expected = keras.ops.convert_to_numpy(function(grid))
+    if not np.allclose(keras.ops.convert_to_numpy(entry.function(grid, **params)), expected, rtol=1e-5, atol=1e-6):
+        _refuse(f"its activation {name} is not relulab's {spec}")
     return spec
 
 
