@@ -11,7 +11,7 @@ from sklearn.datasets import load_digits
 
 from relulab import models, training
 from relulab.lab import stacked_conv
-from relulab.lab.stack_conv import ConvStack
+from relulab.lab.stack_conv import CONVOLUTIONS, ConvStack
 from relulab.lab.stack_conv_plan import describe, unstackable_reason
 
 
@@ -74,10 +74,11 @@ def test_a_run_in_a_stack_is_the_run_alone(activation, seed, padding, data, stac
         np.testing.assert_allclose(history[key], alone[key], atol=1.01 / len(data.x_test), err_msg=key)
 
 
-def test_stacked_weights_are_the_solo_models_weights(data):
+@pytest.mark.parametrize("convolution", CONVOLUTIONS)
+def test_stacked_weights_are_the_solo_models_weights(convolution, data):
     """After training, each run's kernels equal those its model reaches alone (the order and Adam are its own)."""
     runs = [("relu", 0), ("prelu", 1), ("elu", 2)]
-    stack = ConvStack([build(a, s) for a, s in runs], [s for _, s in runs], batch_size=32)
+    stack = ConvStack([build(a, s) for a, s in runs], [s for _, s in runs], batch_size=32, convolution=convolution)
     x, y = data.x_train.astype(np.float32), data.y_train.astype(np.int32)
     stack.train_epoch(x, y, 0)
     for position, (activation, seed) in enumerate(runs):
@@ -162,7 +163,10 @@ def test_the_cnn_is_stackable_and_fit_all_falls_back_once_per_model(data):
     assert all(set(h) == {"loss", "accuracy", "val_loss", "val_accuracy"} for h in histories)
 
 
-def test_a_stack_needs_one_architecture_and_learning_rate():
+def test_a_stack_needs_one_architecture_learning_rate_and_a_known_convolution():
+    with pytest.raises(ValueError, match="convolution of ConvStack must be one of 'per_run', 'grouped'. Received: "
+                                         "convolution='patches'"):
+        ConvStack([build("relu", 0)], [0], 32, convolution="patches")
     with pytest.raises(ValueError, match="models of ConvStack must share one architecture"):
         ConvStack([build("relu", 0), build("relu", 0, padding_model=True)], [0, 0], 32)
     with pytest.raises(ValueError, match=r"models of ConvStack must share one learning rate. Received: \[0.001, 0.003\]"):

@@ -1,10 +1,13 @@
 """K runs of one convolutional architecture, trained as one TensorFlow computation.
 
 Layout: activations are ``(K, batch, height, width, channels)`` (``(K, batch, units)`` after Flatten).
-A Conv2D is one *grouped* convolution: the K runs' inputs side by side on the channel axis,
-``(batch, h, w, K*C)``, and one kernel variable ``(kh, kw, C, K*F)`` whose slice ``k*F:(k+1)*F`` is
-run ``k``'s kernel (measured faster than batched matmuls on image patches and than K separate
-convolutions; see ``benchmarks/bench_cnn.py``). Dense kernels are ``(K, in, out)`` with one batched
+A Conv2D's kernels are one variable ``(kh, kw, C, K*F)`` whose slice ``k*F:(k+1)*F`` is run ``k``'s
+kernel. ``convolution="per_run"`` (default) splits it and runs K convolutions in one graph;
+``"grouped"`` is one grouped convolution over the K runs' inputs side by side on the channel axis,
+``(batch, h, w, K*C)``, with transposes around it. Batched matmuls on image patches
+(``tf.image.extract_patches``) were slower than both (``benchmarks/bench_cnn.py`` times the two kept).
+The test set, one input for all runs, goes through the first convolution as one ordinary convolution
+with ``K*F`` filters. Dense kernels are ``(K, in, out)`` with one batched
 matmul; pooling runs on ``(K*batch, h, w, C)``; activations are applied per group of runs sharing a spec
 (:class:`~relulab.lab.stack_activations.LayerActivations`, PReLU slopes ``(runs, 1, 1, C)``); Dropout
 draws a stateless mask per run from ``(run seed, layer, step)`` (like RReLU: the same model as alone,
@@ -25,6 +28,7 @@ from relulab.lab.fused_adam import FusedAdam
 from relulab.lab.stack_activations import Group, LayerActivations, groups_of
 from relulab.layers import PReLU
 
+CONVOLUTIONS = ("per_run", "grouped")  # how a Conv2D of K runs is computed; the first is the default
 EVAL_CHUNK = 512  # test examples per forward pass (a conv layer holds K * chunk feature maps)
 
 
@@ -47,7 +51,11 @@ class ConvStack:
     Runs with equal activations should be next to each other (fewer activation calls).
     """
 
-    def __init__(self, models: Sequence[keras.Model], seeds: Sequence[int], batch_size: int) -> None:
+    def __init__(self, models: Sequence[keras.Model], seeds: Sequence[int], batch_size: int, *,
+                 convolution: str = CONVOLUTIONS[0]) -> None:
+        from relulab import _validate
+
+        self.convolution = _validate.one_of(convolution, CONVOLUTIONS, name="convolution", owner="ConvStack")
         described = [plan.describe(m) for m in models]
         if any(ops != described[0] for ops in described):
             raise ValueError("models of ConvStack must share one architecture (their layers and sizes).")
@@ -114,6 +122,10 @@ class ConvStack:
 
     def _conv(self, op: plan.Op, h: tf.Tensor, shared: bool) -> tf.Tensor:
         kernel, strides, padding = self.kernels[op.name], op.get("strides"), op.get("padding")
+        if self.convolution == "per_run" and not shared:
+            kernels = tf.split(kernel, self.size, axis=-1)
+            y = tf.stack([tf.nn.conv2d(x, k, strides, padding) for x, k in zip(tf.unstack(h), kernels)])
+            return y + self.biases[op.name][:, None, None, None, :]
         if shared:  # one input for all runs: an ordinary convolution with K*F filters
             x = h
         else:  # (K, b, h, w, C) -> (b, h, w, K*C): a grouped convolution, K groups

@@ -27,18 +27,20 @@ import tensorflow as tf
 
 from relulab.lab import stack_conv_plan as plan
 from relulab.lab import stack_diagnostics as diag
-from relulab.lab.stack_conv import ConvStack
+from relulab.lab.stack_conv import CONVOLUTIONS, ConvStack
 
 PROBE_SIZE = 256  # training examples in the diagnostics probe
 unstackable_reason = plan.unstackable_reason
 
 
 def train_models(models: Sequence[keras.Model], seeds: Sequence[int], dataset: Any, *, epochs: int,
-                 batch_size: int, diagnostics: bool = True, probe_size: int = PROBE_SIZE) -> list[dict[str, list[float]]]:
-    """Train ``models`` (one architecture and learning rate; see the module docstring) as one stack."""
+                 batch_size: int, diagnostics: bool = True, probe_size: int = PROBE_SIZE,
+                 convolution: str = CONVOLUTIONS[0]) -> list[dict[str, list[float]]]:
+    """Train ``models`` (one architecture and learning rate; see the module docstring) as one stack;
+    ``convolution``: how its Conv2D layers are computed (:class:`~relulab.lab.stack_conv.ConvStack`)."""
     specs = [tuple(op.spec for op in plan.describe(m) if op.kind == "activation") for m in models]
     order = sorted(range(len(models)), key=lambda i: specs[i])  # equal activations next to each other
-    stack = ConvStack([models[i] for i in order], [seeds[i] for i in order], batch_size)
+    stack = ConvStack([models[i] for i in order], [seeds[i] for i in order], batch_size, convolution=convolution)
     x, y = tf.constant(np.asarray(dataset.x_train, np.float32)), tf.constant(np.asarray(dataset.y_train, np.int32))
     x_test, y_test = np.asarray(dataset.x_test, np.float32), np.asarray(dataset.y_test, np.int32)
     probe = diag.probe_indices(len(dataset.x_train), probe_size)
