@@ -4,7 +4,8 @@ Grid: relu, leaky_relu, prelu, rrelu, elu x 3 seeds of ``relulab.models.cnn`` (C
 -> pool -> Dense 64 -> softmax, Adam 1e-3, batch 32) on a Fashion-MNIST slice, 1 epoch, no diagnostics.
 "one fit per run" is :func:`relulab.training.fit` per run (the sequential engine's loop); "stacked" is
 :class:`relulab.lab.stack_conv.ConvStack` (one ``tf.function`` call per epoch), once with each way of
-computing its convolutions (K convolutions in one graph, ``per_run``; one grouped convolution, ``grouped``). Both
+computing its convolutions (K convolutions in one graph, ``per_run``; one grouped convolution, ``grouped``),
+in stacks of at most ``--max-stack`` runs (default ``stacked_conv.MAX_STACK``, 5: 3 stacks for 15 runs). Both
 build the same seeded Keras models. Each round times both (alternating which goes first); the summary
 prints the ratio and where the time goes:
 
@@ -37,6 +38,8 @@ import tensorflow as tf  # noqa: E402
 
 from relulab import models, training  # noqa: E402
 from relulab.lab.stack_conv import CONVOLUTIONS, ConvStack  # noqa: E402
+from relulab.lab.stacked import balanced_chunks  # noqa: E402
+from relulab.lab.stacked_conv import MAX_STACK  # noqa: E402
 
 ACTIVATIONS = ("relu", "leaky_relu", "prelu", "rrelu", "elu")
 
@@ -83,24 +86,28 @@ def one_fit_per_run(runs, dataset, epochs: int, batch_size: int) -> tuple[collec
     return times, accuracies
 
 
-def stacked(runs, dataset, epochs: int, batch_size: int, convolution: str) -> tuple[collections.Counter, list[float]]:
-    times = collections.Counter()
-    start = time.perf_counter()
-    stack = ConvStack([build(a, s, dataset.input_shape) for a, s in runs], [s for _, s in runs], batch_size,
-                      convolution=convolution)
+def stacked(runs, dataset, epochs: int, batch_size: int, convolution: str,
+            max_stack: int) -> tuple[collections.Counter, list[float]]:
+    """The runs in stacks of at most ``max_stack`` (as ``stacked_conv.fit_all`` cuts them)."""
+    times, accuracies = collections.Counter(), []
     x, y = tf.constant(dataset.x_train), tf.constant(dataset.y_train.astype(np.int32))
-    times["build"] += time.perf_counter() - start
-    start = time.perf_counter()
-    stack._train_epoch.get_concrete_function(x, y, tf.TensorSpec((stack.size, len(dataset.x_train)), tf.int32))
-    times["tracing"] += time.perf_counter() - start
-    for epoch in range(epochs):
+    for chunk in balanced_chunks(runs, max_stack):
         start = time.perf_counter()
-        stack.train_epoch(x, y, epoch)
-        times["training steps"] += time.perf_counter() - start
+        stack = ConvStack([build(a, s, dataset.input_shape) for a, s in chunk], [s for _, s in chunk], batch_size,
+                          convolution=convolution)
+        times["build"] += time.perf_counter() - start
         start = time.perf_counter()
-        _, accuracies = stack.evaluate(dataset.x_test, dataset.y_test.astype(np.int32))
-        times["evaluation"] += time.perf_counter() - start
-    return times, list(accuracies)
+        stack._train_epoch.get_concrete_function(x, y, tf.TensorSpec((stack.size, len(dataset.x_train)), tf.int32))
+        times["tracing"] += time.perf_counter() - start
+        for epoch in range(epochs):
+            start = time.perf_counter()
+            stack.train_epoch(x, y, epoch)
+            times["training steps"] += time.perf_counter() - start
+            start = time.perf_counter()
+            _, chunk_accuracies = stack.evaluate(dataset.x_test, dataset.y_test.astype(np.int32))
+            times["evaluation"] += time.perf_counter() - start
+        accuracies.extend(chunk_accuracies)
+    return times, accuracies
 
 
 def main() -> None:
@@ -113,6 +120,7 @@ def main() -> None:
     parser.add_argument("--train-size", type=int, default=10000, help="first N training images")
     parser.add_argument("--test-size", type=int, default=2000, help="first N test images")
     parser.add_argument("--rounds", type=int, default=1, help="repeats of the side-by-side comparison")
+    parser.add_argument("--max-stack", type=int, default=MAX_STACK, help="most runs per stack")
     parser.add_argument("--quick", action="store_true", help="a smoke check: 512/256 images, 2 activations x 2 seeds")
     args = parser.parse_args()
     if args.quick:
@@ -126,7 +134,8 @@ def main() -> None:
           f"{len(dataset.x_train)} train / {len(dataset.x_test)} test images {dataset.input_shape}, "
           f"{args.epochs} epoch(s), batch {args.batch_size}")
     engines = {"one fit per run": one_fit_per_run,
-               **{f"stacked, {c}": functools.partial(stacked, convolution=c) for c in CONVOLUTIONS}}
+               **{f"stacked, {c}": functools.partial(stacked, convolution=c, max_stack=args.max_stack)
+                  for c in CONVOLUTIONS}}
     totals = {name: [] for name in engines}
     phases = {name: collections.Counter() for name in engines}
     for round_ in range(args.rounds):

@@ -164,7 +164,7 @@ def test_the_cnn_is_stackable_and_fit_all_falls_back_once_per_model(data):
 
 
 def test_a_stack_needs_one_architecture_learning_rate_and_a_known_convolution():
-    with pytest.raises(ValueError, match="convolution of ConvStack must be one of 'per_run', 'grouped'. Received: "
+    with pytest.raises(ValueError, match="convolution of ConvStack must be one of 'grouped', 'per_run'. Received: "
                                          "convolution='patches'"):
         ConvStack([build("relu", 0)], [0], 32, convolution="patches")
     with pytest.raises(ValueError, match="models of ConvStack must share one architecture"):
