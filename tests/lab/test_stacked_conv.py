@@ -150,6 +150,15 @@ def test_what_the_stack_cannot_take_says_why(make, reason):
     assert unstackable_reason(make()) == reason
 
 
+def test_other_backends_and_policies_are_not_stacked(monkeypatch):
+    model = build("relu", 0)
+    monkeypatch.setattr(keras.config, "dtype_policy", lambda: keras.DTypePolicy("mixed_float16"))
+    assert unstackable_reason(model) == "the stack runs on TensorFlow in float32 only"
+    monkeypatch.undo()
+    monkeypatch.setattr(keras.backend, "backend", lambda: "jax")
+    assert unstackable_reason(model) == "the stack runs on TensorFlow in float32 only"
+
+
 def test_the_cnn_is_stackable_and_fit_all_falls_back_once_per_model(data):
     assert unstackable_reason(build("rrelu", 0)) is None
     kinds = [op.kind for op in describe(models.cnn((8, 8), 10, kernel_size=2))]

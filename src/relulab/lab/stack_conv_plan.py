@@ -4,13 +4,15 @@ A model is stackable when it is a plain chain (one input, one output, each layer
 of these layers, in ``channels_last``: ``InputLayer``, ``Reshape``, ``Conv2D`` (groups 1, dilation 1,
 any strides, "valid" or "same"), ``MaxPooling2D``, ``AveragePooling2D``, ``Flatten``, ``Dense`` on a
 flat input, ``Dropout`` (no ``noise_shape``) and activation layers the MLP stack applies
-(:func:`relulab.lab.stack_activations.unstackable_reason`: Keras' ``Activation`` with a registry name,
-relulab's layers incl. PReLU (no regularizer or constraint) and RReLU, a custom layer class without
+(:func:`relulab.lab.stack_activations.unstackable_reason`: Keras' ``Activation`` whose function equals
+relulab's of that name on a grid of values (Keras' leaky_relu is relulab's with slope 0.2), relulab's layers incl. PReLU (no regularizer or constraint) and RReLU, a custom layer class without
 variables whose configuration is its default); a ``Dense``/``Conv2D``'s own ``activation`` may be one
 of those too. The last layer is a ``Dense`` with softmax, and the model is compiled with Keras' Adam
 (no AMSGrad, weight decay or clipping) and sparse categorical cross-entropy. No kernel, bias or
-activity regularizer or constraint. Not taken: ``BatchNormalization`` (its moving statistics are not
-modelled), any other layer; such models train one after another with :func:`relulab.training.fit`.
+activity regularizer or constraint; the TensorFlow backend and the float32 policy. Not taken:
+``BatchNormalization`` (its moving statistics are not modelled), Keras' own ``ReLU``/``LeakyReLU``/``ELU``
+/``PReLU`` layer classes (use relulab's or ``Activation``), any other layer; such models train one after
+another with :func:`relulab.training.fit`.
 """
 
 from __future__ import annotations
@@ -47,6 +49,8 @@ class Op:
 
 def unstackable_reason(model: keras.Model) -> str | None:
     """Why the convolutional stack cannot train ``model``, or None when it can."""
+    if keras.backend.backend() != "tensorflow" or keras.config.dtype_policy().name != "float32":
+        return "the stack runs on TensorFlow in float32 only"
     try:
         describe(model)
         learning_rate(model)
