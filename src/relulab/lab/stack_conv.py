@@ -92,14 +92,14 @@ class ConvStack:
                           *(v for a in self.activations.values() for v in a.variables)]
         self.adam = FusedAdam(self.trainable, rates.pop())
         self._train_epoch = tf.function(self._train_epoch_fn)
-        self._evaluate = tf.function(self._evaluate_fn)
+        self._evaluate = tf.function(self._evaluate_fn, reduce_retracing=True)  # the last chunk is shorter
 
     def forward(self, h: tf.Tensor, *, training: bool, shared: bool = False, record: list | None = None) -> tf.Tensor:
         """Logits ``(K, b, classes)`` for per-run inputs ``(K, b, ...)``, or one input ``(b, ...)`` shared by
         every run; ``record`` collects ``(name, pre, out)`` of every activation."""
         for index, op in enumerate(self.ops):
             if shared and op.kind not in ("reshape", "conv", "dense"):
-                h, shared = tf.broadcast_to(h[None], [self.size, *h.shape]), False
+                h, shared = tf.broadcast_to(h[None], tf.concat([[self.size], tf.shape(h)], 0)), False
             if op.kind == "reshape":
                 h = tf.reshape(h, [-1, *op.get("shape")] if shared else [self.size, -1, *op.get("shape")])
             elif op.kind == "flatten":
