@@ -3,7 +3,7 @@
 Grid: relu, leaky_relu, prelu, rrelu, elu x 3 seeds of ``relulab.models.cnn`` (Conv2D 16 -> pool -> Conv2D 32
 -> pool -> Dense 64 -> softmax, Adam 1e-3, batch 32) on a Fashion-MNIST slice, 1 epoch, no diagnostics.
 "one fit per run" is :func:`relulab.training.fit` per run (the sequential engine's loop); "stacked" is
-:class:`relulab.lab.stack_conv.ConvStack` (one ``tf.function`` call per epoch), once with each way of
+:class:`relulab.lab.stacked.conv.ConvStack` (one ``tf.function`` call per epoch), once with each way of
 computing its convolutions (K convolutions in one graph, ``per_run``; one grouped convolution, ``grouped``),
 in stacks of at most ``--max-stack`` runs (default ``stacked_conv.MAX_STACK``, 5: 3 stacks for 15 runs). Both
 build the same seeded Keras models. Each round times both (alternating which goes first); the summary
@@ -37,9 +37,9 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from relulab import models, training  # noqa: E402
-from relulab.lab.stack_conv import CONVOLUTIONS, ConvStack  # noqa: E402
-from relulab.lab.stacked import balanced_chunks  # noqa: E402
-from relulab.lab.stacked_conv import MAX_STACK  # noqa: E402
+from relulab.lab.stacked.conv import CONVOLUTIONS, ConvStack  # noqa: E402
+from relulab.lab.stacked.engine import balanced_chunks  # noqa: E402
+from relulab.lab.stacked.conv_engine import MAX_STACK  # noqa: E402
 
 ACTIVATIONS = ("relu", "leaky_relu", "prelu", "rrelu", "elu")
 

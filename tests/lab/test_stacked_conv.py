@@ -10,9 +10,9 @@ import pytest
 from sklearn.datasets import load_digits
 
 from relulab import models, training
-from relulab.lab import stacked_conv
-from relulab.lab.stack_conv import CONVOLUTIONS, ConvStack
-from relulab.lab.stack_conv_plan import describe, unstackable_reason
+from relulab.lab.stacked import conv_engine as stacked_conv
+from relulab.lab.stacked.conv import CONVOLUTIONS, ConvStack
+from relulab.lab.stacked.conv_plan import describe, unstackable_reason
 
 
 def digits(train: int = 1347, test: int = 450):

@@ -32,6 +32,11 @@ BUILDERS = textwrap.dedent('''
         return keras.Sequential([keras.Input(input_shape), keras.layers.Flatten(), keras.layers.Dense(8),
                                  layers.get(activation), keras.layers.Dense(num_classes, activation="softmax")])
 
+    def normalised(activation):
+        return keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Conv2D(4, 3), keras.layers.BatchNormalization(),
+                                 layers.get(activation), keras.layers.Flatten(),
+                                 keras.layers.Dense(10, activation="softmax")])
+
     def ignores(activation):
         return build("relu")
 
@@ -78,6 +83,23 @@ def test_a_builder_function_is_compared_across_activations_with_images_kept_as_i
     with sqlite3.connect(out / "results.db") as connection:  # diagnostics reach the convolutional activation
         metrics = {m for (m,) in connection.execute("SELECT DISTINCT metric FROM epochs")}
     assert any(m.startswith("dead_fraction/") for m in metrics)
+
+
+@pytest.mark.parametrize("builder, note", [
+    ("build", None),
+    ("normalised", "note: 4 run(s) of the model trained one after another, not stacked: "),
+])
+def test_the_stacked_engine_stacks_a_model_it_can_and_says_once_why_not(tmp_path, capsys, builder, note):
+    out = tmp_path / "lab"
+    stacked = [arg for arg in TINY if arg not in ("--engine", "sequential")]
+    assert main(["compare", *stacked, "--model", f"user_builders:{builder}", "--activations", "relu,tanh",
+                 "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert len(runs_in(out)) == 4
+    if note is None:
+        assert "note:" not in printed
+    else:
+        assert printed.count("note:") == 1 and note in printed and "BatchNormalization" in printed
 
 
 def test_a_builder_is_given_the_data_shape_when_it_asks_for_it(tmp_path):

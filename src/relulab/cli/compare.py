@@ -145,6 +145,8 @@ def run(args: argparse.Namespace) -> int:
     with StepProgress(description="compare") as bar:
         outcome = run_experiment(grid, folder, engine=args.engine, address=args.address, overwrite=args.overwrite,
                                  command=args.command_line, progress=bar.update)
+    for note in outcome.notes:
+        print(f"note: {note}")
     if outcome.skipped:
         print(f"resumed: {outcome.skipped} runs were already finished, {outcome.trained} trained now")
     rows = outcome.snapshot.rows

@@ -32,6 +32,7 @@ class Outcome:
     skipped: int
     trained: int
     snapshot: results_store.Snapshot  # the store as it was after training, read once
+    notes: tuple[str, ...] = ()  # what the engine says once: runs that could not be stacked, and why
 
 
 def make_engine(name: str, *, address: str | None = None) -> Any:
@@ -160,7 +161,7 @@ def run_experiment(
             trainer.train(pending, dataset, on_result=keep, on_progress=report_steps, diagnostics=grid.diagnostics)
         snapshot = store.snapshot()
     rebuild(folder, snapshot)
-    return Outcome(folder, len(grid.runs()), len(done), len(pending), snapshot)
+    return Outcome(folder, len(grid.runs()), len(done), len(pending), snapshot, tuple(getattr(trainer, "notes", ())))
 
 
 def rebuild(folder: Path, snapshot: results_store.Snapshot) -> dict[str, Path]:

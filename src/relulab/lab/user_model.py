@@ -12,7 +12,8 @@ A *model source* turns an activation spec, a seed and a learning rate into a com
   activation except the output's swapped for the run's (:func:`relulab.remedies.swap_activation`).
 
 Either way each run's model is built after ``keras.utils.set_random_seed(seed)`` (its initial weights
-depend on the seed alone, so runs of one seed are paired) and compiled as every lab run is: Adam at the
+depend on the seed alone, so runs of one seed are paired) with Keras' automatic layer names started afresh
+(every run's layers have the same names, so the same log keys) and compiled as every lab run is: Adam at the
 grid's learning rate, sparse categorical cross-entropy on the integer labels, accuracy. The model must
 take the dataset's examples (images are reshaped to the model's input, 28x28 to 28x28x1, when the number
 of values agrees) and end in ``num_classes`` outputs.
@@ -26,6 +27,7 @@ import importlib
 import inspect
 import json
 import math
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -50,10 +52,21 @@ class ModelSource:
               num_classes: int) -> keras.Model:
         """The compiled model of one run; a UserError naming ``--model`` when it cannot be built."""
         keras.utils.set_random_seed(seed)
+        _fresh_layer_names()
         model = self.make(activation, tuple(input_shape), num_classes)
         model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
                       loss="sparse_categorical_crossentropy", metrics=["accuracy"])
         return model
+
+
+def _fresh_layer_names() -> None:
+    """Name the layers Keras names itself as in a fresh process (``conv2d``, ``re_lu``, ...), so that every
+    run's model has the same layer names, and so the same log keys (``dead_fraction/re_lu``) and stacks."""
+    try:
+        from keras.src.utils.naming import reset_uids
+    except ImportError:  # a Keras without it: names then differ between runs, which only the stacking and
+        return  # the per-layer figures notice
+    reset_uids()
 
 
 def is_file_source(text: str) -> bool:
@@ -195,7 +208,7 @@ def _shape(shape: tuple) -> str:
 
 
 def _reason(error: BaseException) -> str:
-    text = " ".join(str(error).split()) or type(error).__name__
+    text = " ".join(re.sub(r"\x1b\[[0-9;]*m", "", str(error)).split()) or type(error).__name__  # no ANSI bold
     if len(text) > 200:
         text = text[:200].rsplit(" ", 1)[0] + " ..."
     return f"{type(error).__name__}: {text}" if not isinstance(error, UserError) else text

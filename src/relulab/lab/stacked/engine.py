@@ -15,7 +15,9 @@ Falls back to ``fallback`` (default :class:`SequentialEngine`) for:
 - runs whose activation the stack cannot apply itself (:func:`~relulab.lab.stacked.activations.unstackable_reason`):
   a registered layer with its own ``call`` other than PReLU and RReLU (none in relulab's registry), or a
   custom layer class (``"package.module:Class"``) with variables; weightless custom layers are stacked;
-- runs of a user's model (``--model``): the stack is built for the MLP family;
+- runs of a user's model (``--model``) go to the convolutional stack
+  (:mod:`relulab.lab.stacked.conv_engine`) when it takes the model, else one after another (said once per
+  reason in :attr:`StackedEngine.notes`);
 - runs with fewer than ``min_stack`` companions sharing their architecture, epochs, batch size and
   learning rate (default 2: a lone run has nothing to share).
 RReLU runs are statistically the same model as alone, not bitwise: their random slopes are drawn
@@ -122,6 +124,15 @@ class StackedEngine:
 
     def train(self, runs: Sequence[RunSpec], dataset: Any, *, on_result: Callable[[RunResult], None],
               on_progress: Callable[[int], None] = lambda steps: None, diagnostics: bool = True) -> None:
+        """Train ``runs``; what fell back is said once per reason in :attr:`notes` afterwards."""
+        self.notes: list[str] = []
+        model_runs = [spec for spec in runs if spec.model is not None]
+        if model_runs:  # a user's model: the convolutional stack, where it takes the model
+            from relulab.lab.stacked import conv_engine
+
+            self.notes += conv_engine.train_runs(model_runs, dataset, fallback=self.fallback, on_result=on_result,
+                                                 on_progress=on_progress, diagnostics=diagnostics)
+        runs = [spec for spec in runs if spec.model is None]
         stacks, rest = self.plan(runs, fits=lambda spec: memory_fits(spec, dataset, self.probe_size))
         data = StackData.from_dataset(dataset, self.probe_size) if stacks else None
         for specs in stacks:

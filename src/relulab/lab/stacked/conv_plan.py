@@ -4,7 +4,7 @@ A model is stackable when it is a plain chain (one input, one output, each layer
 of these layers, in ``channels_last``: ``InputLayer``, ``Reshape``, ``Conv2D`` (groups 1, dilation 1,
 any strides, "valid" or "same"), ``MaxPooling2D``, ``AveragePooling2D``, ``Flatten``, ``Dense`` on a
 flat input, ``Dropout`` (no ``noise_shape``) and activation layers the MLP stack applies
-(:func:`relulab.lab.stack_activations.unstackable_reason`: Keras' ``Activation`` whose function equals
+(:func:`relulab.lab.stacked.activations.unstackable_reason`: Keras' ``Activation`` whose function equals
 relulab's of that name on a grid of values (Keras' leaky_relu is relulab's with slope 0.2), relulab's layers incl. PReLU (no regularizer or constraint) and RReLU, a custom layer class without
 variables whose configuration is its default); a ``Dense``/``Conv2D``'s own ``activation`` may be one
 of those too. The last layer is a ``Dense`` with softmax, and the model is compiled with Keras' Adam
@@ -25,7 +25,7 @@ import numpy as np
 
 from relulab import activations
 from relulab.activations.registry import lookup
-from relulab.lab.stack_activations import unstackable_reason as spec_reason
+from relulab.lab.stacked.activations import unstackable_reason as spec_reason
 from relulab.layers.base import ActivationLayer
 from relulab.layers.prelu import PReLU
 
@@ -119,10 +119,10 @@ def _keras_function_spec(function: Any) -> str:
     spec = KERAS_DEFAULTS.get(name, name)
     if name not in activations.available():
         _refuse(f"its activation {name} is not one relulab knows")
-    entry, params = activations.resolve(spec)
+    ours = activations.resolve(spec).function()
     grid = np.linspace(-8.0, 8.0, 161, dtype=np.float32)
     expected = keras.ops.convert_to_numpy(function(grid))
-    if not np.allclose(keras.ops.convert_to_numpy(entry.function(grid, **params)), expected, rtol=1e-5, atol=1e-6):
+    if not np.allclose(keras.ops.convert_to_numpy(ours(grid)), expected, rtol=1e-5, atol=1e-6):
         _refuse(f"its activation {name} is not relulab's {spec}")
     return spec
 

@@ -1,6 +1,6 @@
 """Train K Keras models of one convolutional architecture as one stack, or one after another.
 
-The integration point of the convolutional stack (:mod:`relulab.lab.stack_conv`):
+The integration point of the convolutional stack (:mod:`relulab.lab.stacked.conv`):
 
 - :func:`unstackable_reason` (``model -> str | None``) says whether a model can be stacked;
 - :func:`train_models` trains models that can, together, each in its own data order, and returns
@@ -8,7 +8,9 @@ The integration point of the convolutional stack (:mod:`relulab.lab.stack_conv`)
   ``dead_fraction/<activation layer>``, ``sparsity/...``, ``saturation/...``, ``grad_norm/<kernel layer>``,
   ``grad_ratio``), in the order given;
 - :func:`fit_all` stacks what it can (groups of one architecture and learning rate) and trains the rest
-  with :func:`relulab.training.fit`, returning the histories and one note per model that fell back.
+  with :func:`relulab.training.fit`, returning the histories and one note per model that fell back;
+- :func:`train_runs` does the same for the lab's runs of a user's model (``relulab compare --model``), for
+  :class:`~relulab.lab.stacked.engine.StackedEngine`.
 
 Each model must be built as the sequential engine builds it, after ``keras.utils.set_random_seed(seed)``,
 so that a stacked run starts from the weights it would have alone. Diagnostics are measured on a probe of
@@ -18,17 +20,18 @@ convolution holds K feature maps per probe example).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-from relulab.lab import stack_conv_plan as plan
-from relulab.lab import stack_diagnostics as diag
-from relulab.lab.stack_conv import CONVOLUTIONS, ConvStack
-from relulab.lab.stacked import balanced_chunks
+from relulab.lab.stacked import conv_plan as plan
+from relulab.lab.stacked import diagnostics as diag
+from relulab.lab.stacked.conv import CONVOLUTIONS, ConvStack
+from relulab.lab.stacked.engine import balanced_chunks
 
 PROBE_SIZE = 256  # training examples in the diagnostics probe
 # Runs per stack: on the 2-core development machine (batch 32, models.cnn, 28x28 images) a step costs
@@ -41,7 +44,7 @@ def train_models(models: Sequence[keras.Model], seeds: Sequence[int], dataset: A
                  batch_size: int, diagnostics: bool = True, probe_size: int = PROBE_SIZE,
                  convolution: str = CONVOLUTIONS[0]) -> list[dict[str, list[float]]]:
     """Train ``models`` (one architecture and learning rate; see the module docstring) as one stack;
-    ``convolution``: how its Conv2D layers are computed (:class:`~relulab.lab.stack_conv.ConvStack`)."""
+    ``convolution``: how its Conv2D layers are computed (:class:`~relulab.lab.stacked.conv.ConvStack`)."""
     specs = [tuple(op.spec for op in plan.describe(m) if op.kind == "activation") for m in models]
     order = sorted(range(len(models)), key=lambda i: specs[i])  # equal activations next to each other
     stack = ConvStack([models[i] for i in order], [seeds[i] for i in order], batch_size, convolution=convolution)
@@ -100,13 +103,61 @@ def fit_all(models: Sequence[keras.Model], seeds: Sequence[int], dataset: Any, *
     return histories, notes
 
 
+def train_runs(specs: Sequence[Any], dataset: Any, *, fallback: Any, on_result: Callable[[Any], None],
+               on_progress: Callable[[int], None], diagnostics: bool, min_stack: int = 2,
+               max_stack: int = MAX_STACK) -> list[str]:
+    """Train the lab's runs of a user's model (:class:`~relulab.lab.grid.RunSpec` with ``model``): runs of one
+    model, learning rate, epochs and batch size whose model the stack takes are trained in stacks of at most
+    ``max_stack``; the others by ``fallback`` (one after another). Returns one line per reason that runs fell
+    back, to be said once."""
+    from relulab.lab import user_model
+    from relulab.lab.engine import RunResult
+
+    groups: dict[tuple, list[Any]] = {}
+    for spec in specs:
+        groups.setdefault((spec.model, spec.learning_rate, spec.epochs, spec.batch_size), []).append(spec)
+    reasons: dict[str, int] = {}
+    rest = []
+    for group in groups.values():
+        source = user_model.resolve(group[0].model)
+        stackable = []
+        for spec in group:
+            model = source.build(spec.activation, seed=spec.seed, learning_rate=spec.learning_rate,
+                                 input_shape=dataset.input_shape, num_classes=dataset.num_classes)
+            reason = unstackable_reason(model)
+            if reason is None:
+                stackable.append((spec, model))
+            else:
+                reasons[reason] = reasons.get(reason, 0) + 1
+                rest.append(spec)
+        if len(stackable) < min_stack:
+            if stackable:
+                reasons["no other run shares its model and settings"] = len(stackable)
+            rest.extend(spec for spec, _ in stackable)
+            continue
+        for chunk in balanced_chunks(stackable, max_stack):
+            start = time.perf_counter()
+            histories = train_models([model for _, model in chunk], [spec.seed for spec, _ in chunk], dataset,
+                                     epochs=chunk[0][0].epochs, batch_size=chunk[0][0].batch_size,
+                                     diagnostics=diagnostics)
+            seconds = (time.perf_counter() - start) / len(chunk)
+            for (spec, _), history in zip(chunk, histories):
+                on_result(RunResult(spec, history, history["val_loss"][-1], history["val_accuracy"][-1], seconds))
+            on_progress(sum(spec.steps(len(dataset.x_train)) for spec, _ in chunk))
+    if rest:
+        fallback.train(rest, dataset, on_result=on_result, on_progress=on_progress, diagnostics=diagnostics)
+    return [f"{count} run(s) of the model trained one after another, not stacked: {reason}"
+            for reason, count in reasons.items()]
+
+
 def diagnose(stack: ConvStack, x: tf.Tensor, y: tf.Tensor) -> list[dict[str, float]]:
     """Per run: dead fraction, sparsity, saturation of each activation layer, kernel gradient norms."""
     fractions, norms = _probe(stack, x, y)
     entries = []
     for run in range(stack.size):
         logs = {}
-        for layer, (name, activation) in enumerate(stack.activations.items()):
+        for layer, activation in enumerate(stack.activations.values()):
+            name = stack.activation_names[run][layer]
             group = next(g for g in activation.groups if g.start <= run < g.stop)
             logs.update(diag.history_entries(group, name, *map(float, fractions[run, layer])))
         logs.update(diag.gradient_entries(norms[run], list(stack.kernels)))

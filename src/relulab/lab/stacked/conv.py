@@ -10,13 +10,15 @@ slower, so grouped wins on short grids (noisy, loaded 2-core machine). Batched m
 The test set, one input for all runs, goes through the first convolution as one ordinary convolution
 with ``K*F`` filters. Dense kernels are ``(K, in, out)`` with one batched
 matmul; pooling runs on ``(K*batch, h, w, C)``; activations are applied per group of runs sharing a spec
-(:class:`~relulab.lab.stack_activations.LayerActivations`, PReLU slopes ``(runs, 1, 1, C)``); Dropout
+(:class:`~relulab.lab.stacked.activations.LayerActivations`, PReLU slopes ``(runs, 1, 1, C)``); Dropout
 draws a stateless mask per run from ``(run seed, layer, step)`` (like RReLU: the same model as alone,
 not the same draws). Each run starts from its Keras model's weights, has its own Adam state
-(:mod:`relulab.lab.fused_adam`) and its own data order (index rows gathered inside the step).
+(:mod:`relulab.lab.stacked.fused_adam`) and its own data order (index rows gathered inside the step).
 """
 
 from __future__ import annotations
+
+import dataclasses
 
 from collections.abc import Sequence
 
@@ -24,9 +26,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from relulab.lab import stack_conv_plan as plan
-from relulab.lab.fused_adam import FusedAdam
-from relulab.lab.stack_activations import Group, LayerActivations, groups_of
+from relulab.lab.stacked import conv_plan as plan
+from relulab.lab.stacked.fused_adam import FusedAdam
+from relulab.lab.stacked.activations import Group, LayerActivations, groups_of
 from relulab.layers import PReLU
 
 CONVOLUTIONS = ("grouped", "per_run")  # how a Conv2D of K runs is computed; the first is the default
@@ -48,7 +50,7 @@ class ConvStack:
     """The variables, forward pass and compiled epoch of K Keras models of one architecture.
 
     ``models``: compiled Keras models holding their initial weights, with equal operations
-    (:func:`relulab.lab.stack_conv_plan.describe`) except activation specs, and one learning rate.
+    (:func:`relulab.lab.stacked.conv_plan.describe`) except activation specs, and one learning rate.
     Runs with equal activations should be next to each other (fewer activation calls).
     """
 
@@ -58,7 +60,11 @@ class ConvStack:
 
         self.convolution = _validate.one_of(convolution, CONVOLUTIONS, name="convolution", owner="ConvStack")
         described = [plan.describe(m) for m in models]
-        if any(ops != described[0] for ops in described):
+        # An activation layer's name follows its class (re_lu, activation, ...): it may differ between runs,
+        # and each run keeps its own names in its history (activation_names).
+        shapes = [[dataclasses.replace(op, name="") if op.kind == "activation" else op for op in ops] for ops in described]
+        self.activation_names = [[op.name for op in ops if op.kind == "activation"] for ops in described]
+        if any(ops != shapes[0] for ops in shapes):
             raise ValueError("models of ConvStack must share one architecture (their layers and sizes).")
         rates = {plan.learning_rate(m) for m in models}
         if len(rates) > 1:
@@ -70,7 +76,7 @@ class ConvStack:
         self.biases: dict[str, tf.Variable] = {}
         self.activations: dict[str, LayerActivations] = {}
         for index, op in enumerate(self.ops):
-            layers = [m.get_layer(op.name) for m in models]
+            layers = [m.get_layer(d[index].name) for m, d in zip(models, described)]
             if op.kind in ("conv", "dense"):
                 kernels = np.stack([np.asarray(layer.kernel) for layer in layers])
                 if op.kind == "conv":  # (K, kh, kw, C, F) -> (kh, kw, C, K*F)
