@@ -16,24 +16,12 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any
 
-from keras.activations import (
-    elu,
-    gelu,
-    hard_sigmoid,
-    hard_silu,
-    linear,
-    mish,
-    relu6,
-    selu,
-    sigmoid,
-    silu,
-    softsign,
-    tanh,
-)
+from keras.activations import linear, mish, relu6, sigmoid, silu, tanh
 
 from relulab.activations import defaults
 from relulab.activations.functions import celu, leaky_relu, prelu, relu, rrelu, softplus
 from relulab.activations.registry import Entry, available, lookup
+from relulab.activations.smooth import elu, gelu, hard_sigmoid, hard_silu, selu, softsign
 from relulab.activations.spec import parse
 
 __all__ = [

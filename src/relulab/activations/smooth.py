@@ -1,0 +1,204 @@
+"""The exponential and hard activations, on ``keras.ops`` only, exact where Keras' kernels round.
+
+Keras' ``elu``/``selu`` compute ``exp(x) - 1`` (``elu(-1e-7)`` is ``-1.19e-7`` in float32, 0 for
+``-3e-8 < x < 0``) and TensorFlow's take the gradient from the output (0 below ``x = -17.3``, SELU's
+branch from the output's sign); here ``expm1`` and the input's sign. TensorFlow's ``gelu`` rounds
+``sqrt(1/2)`` and ``0.044715`` to float32 in float64, and PyTorch's ``1 + erf`` loses the negative tail;
+here ``erfc`` and constants in the input's dtype. ``relu6(x + 3)`` rounds ``x + 3`` to 6 one float
+below 3, so ``hard_sigmoid``/``hard_silu`` take their branch from ``x``. ``softsign`` keeps a zero
+gradient at +-inf on every backend.
+
+Convention at a kink: the gradient is the left side's, as for the rectifiers (``alpha`` for ELU at 0,
+``scale * alpha`` for SELU); for ``hard_sigmoid`` it is 0 at +-3 and for ``hard_silu`` it is the middle
+piece's ``x / 3 + 1/2`` at +-3 (-1/2 and 3/2), PyTorch's choices.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import keras
+from keras import ops
+
+from relulab.activations import defaults
+
+_BACKEND = keras.backend.backend()
+_SQRT_HALF = math.sqrt(0.5)
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+_GELU_CUBIC = 0.044715
+
+
+@ops.custom_gradient
+def _expm1_gradient_from_input(x: Any) -> Any:
+    def backward(*args: Any, upstream: Any = None) -> Any:
+        return (args[0] if upstream is None else upstream) * ops.exp(x)
+
+    return ops.expm1(x), backward
+
+
+def _negative_expm1(x: Any) -> Any:
+    """``expm1(min(x, 0))`` with the derivative ``exp(min(x, 0))``.
+
+    ``where``, not ``minimum``: JAX's and PyTorch's ``minimum`` halve the gradient of a tie. JAX and
+    PyTorch differentiate ``expm1`` from its output (``y + 1``, which is 0 once ``expm1`` rounds to -1,
+    below -17.3 in float32), so there the gradient is given explicitly; TensorFlow's is ``exp(x)``.
+    """
+    negative = ops.where(x > 0, 0.0, x)
+    if _BACKEND == "tensorflow":
+        return ops.expm1(negative)
+    return _expm1_gradient_from_input(negative)
+
+
+def elu(x: Any, alpha: float = defaults.ELU_ALPHA) -> Any:
+    """Exponential linear unit.
+
+    ``f(x) = x`` for ``x > 0`` and ``alpha * (exp(x) - 1)`` otherwise, computed with ``expm1`` so that
+    ``elu(-1e-7) = -1e-7`` and the gradient ``alpha * exp(x)`` stays positive down to ``exp``'s underflow.
+    Gradient: 1 for ``x > 0``, ``alpha * exp(x)`` for ``x <= 0`` (``alpha`` at the kink, the left side).
+    ``f(nan) = nan``, ``f(inf) = inf``, ``f(-inf) = -alpha``.
+
+    Example:
+        >>> elu(keras.ops.convert_to_tensor([-1e-7, 0.0, 2.0]))
+        [-1e-07, 0., 2.]
+
+    Args:
+        x: input tensor.
+        alpha: scale of the negative part, >= 0; default 1.
+
+    Reference:
+        Clevert, Unterthiner & Hochreiter 2016, "Fast and Accurate Deep Network Learning by Exponential
+        Linear Units (ELUs)".
+    """
+    negative = _negative_expm1(x)
+    return ops.where(x > 0, x, negative if alpha == 1 else alpha * negative)
+
+
+def celu(x: Any, alpha: float = defaults.CELU_ALPHA) -> Any:
+    """Continuously differentiable exponential linear unit.
+
+    ``f(x) = x`` for ``x > 0`` and ``alpha * (exp(x / alpha) - 1)`` otherwise. The derivative is 1 for
+    ``x > 0`` and ``exp(x / alpha)`` otherwise, so it is continuous and 1 at 0 (Keras' ``celu`` sums two
+    branches and gives 2 there). ``f(nan) = nan``, ``f(inf) = inf``, ``f(-inf) = -alpha``.
+
+    Example:
+        >>> celu(keras.ops.convert_to_tensor([-1.0, 0.0, 1.0]), alpha=2.0)
+        [-0.7869, 0., 1.]
+
+    Args:
+        x: input tensor.
+        alpha: scale of the negative part, > 0; default 1.
+
+    Reference:
+        Barron 2017, "Continuously Differentiable Exponential Linear Units".
+    """
+    if alpha == 1:
+        return elu(x)
+    negative = alpha * _negative_expm1(x / alpha)
+    return ops.where(x > 0, x, negative)
+
+
+def selu(x: Any) -> Any:
+    """Scaled exponential linear unit: ``scale * elu(x, alpha)`` with the self-normalising constants.
+
+    ``f(x) = scale * x`` for ``x > 0`` and ``scale * alpha * (exp(x) - 1)`` otherwise, with
+    ``alpha = 1.6732632423543772`` and ``scale = 1.0507009873554805``. Gradient: ``scale`` for ``x > 0``,
+    ``scale * alpha * exp(x)`` for ``x <= 0``; it jumps at 0, where it is ``scale * alpha`` (the left
+    side, as in PyTorch and JAX) on every backend. ``f(-inf) = -scale * alpha``.
+
+    Example:
+        >>> selu(keras.ops.convert_to_tensor([-1.0, 1.0]))
+        [-1.1113, 1.0507]
+
+    Reference:
+        Klambauer, Unterthiner, Mayr & Hochreiter 2017, "Self-Normalizing Neural Networks".
+    """
+    return ops.where(x > 0, defaults.SELU_SCALE * x, (defaults.SELU_SCALE * defaults.SELU_ALPHA) * _negative_expm1(x))
+
+
+def gelu(x: Any, approximate: bool = defaults.GELU_APPROXIMATE) -> Any:
+    """Gaussian error linear unit.
+
+    ``f(x) = x * Phi(x) = x * erfc(-x / sqrt(2)) / 2`` (``erfc``, so the negative tail keeps its
+    relative precision); with ``approximate``, ``0.5 x (1 + tanh(u))`` with
+    ``u = sqrt(2/pi) (x + 0.044715 x^3)``, computed as ``x * sigmoid(2u)`` (the same function, without
+    the cancellation of ``1 + tanh`` for ``x < 0``). Smooth: ``f'(x) = Phi(x) + x phi(x)``, 1/2 at 0.
+    ``f(-inf)`` is NaN (IEEE ``-inf * 0``), as in PyTorch.
+
+    Example:
+        >>> gelu(keras.ops.convert_to_tensor([-1.0, 0.0, 1.0]))
+        [-0.1587, 0., 0.8413]
+
+    Args:
+        x: input tensor.
+        approximate: use the tanh form; default False.
+
+    Reference:
+        Hendrycks & Gimpel 2016, "Gaussian Error Linear Units (GELUs)".
+    """
+    if approximate:
+        u = x + _GELU_CUBIC * (x * x * x)
+        return x * ops.sigmoid((2.0 * _SQRT_2_OVER_PI) * u)
+    return x * (0.5 * ops.erfc(x * -_SQRT_HALF))
+
+
+def hard_sigmoid(x: Any) -> Any:
+    """Hard sigmoid: ``relu6(x + 3) / 6``, i.e. 0 for ``x <= -3``, 1 for ``x >= 3``, ``(x + 3) / 6`` between.
+
+    Gradient: 1/6 for ``-3 < x < 3`` (also one float below 3, where ``x + 3`` rounds to 6), 0 outside and
+    at both kinks, as in PyTorch. NaN propagates.
+
+    Example:
+        >>> hard_sigmoid(keras.ops.convert_to_tensor([-4.0, 0.0, 4.0]))
+        [0., 0.5, 1.]
+
+    Reference:
+        Courbariaux, Bengio & David 2015, "BinaryConnect"; Howard et al. 2019, "Searching for MobileNetV3".
+    """
+    middle = (x + 3.0) / 6.0
+    return ops.where(x <= -3.0, 0.0, ops.where(x >= 3.0, 1.0, middle))
+
+
+def hard_silu(x: Any) -> Any:
+    """Hard SiLU (hard swish): ``x * hard_sigmoid(x)``.
+
+    0 for ``x < -3``, ``x`` for ``x > 3`` (exactly, with no overflow near the largest float), and
+    ``x (x + 3) / 6`` between. Gradient: 0 below -3, 1 above 3, ``x / 3 + 1/2`` on ``[-3, 3]``
+    (so -1/2 at -3 and 3/2 at 3, as in PyTorch). NaN propagates; ``f(-inf) = 0``, ``f(inf) = inf``.
+
+    Example:
+        >>> hard_silu(keras.ops.convert_to_tensor([-4.0, 1.0, 4.0]))
+        [0., 0.6667, 4.]
+
+    Reference:
+        Howard et al. 2019, "Searching for MobileNetV3".
+    """
+    middle = x * (x + 3.0) / 6.0
+    return ops.where(x < -3.0, 0.0, ops.where(x > 3.0, x, middle))
+
+
+@ops.custom_gradient
+def _softsign_gradient_from_input(x: Any) -> Any:
+    def backward(*args: Any, upstream: Any = None) -> Any:
+        denominator = 1.0 + ops.abs(x)
+        return (args[0] if upstream is None else upstream) / denominator / denominator
+
+    return ops.softsign(x), backward
+
+
+def softsign(x: Any) -> Any:
+    """Softsign: ``x / (1 + |x|)``.
+
+    Gradient: ``1 / (1 + |x|)^2``: 1 at 0, and 0 at +-inf on every backend (differentiating the quotient
+    gives NaN there on JAX and PyTorch; TensorFlow's own kernel is used there). ``f(+-inf) = +-1``
+    (every backend's kernel, and PyTorch's, give ``inf / inf = NaN``).
+
+    Example:
+        >>> softsign(keras.ops.convert_to_tensor([-1.0, 0.0, 3.0]))
+        [-0.5, 0., 0.75]
+
+    Reference:
+        Bergstra et al. 2009, "Quadratic Polynomials Learn Better Image Features".
+    """
+    y = ops.softsign(x) if _BACKEND == "tensorflow" else _softsign_gradient_from_input(x)
+    return ops.where(ops.isinf(x), ops.sign(x), y)  # inf / inf is NaN in every backend's kernel
