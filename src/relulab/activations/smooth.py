@@ -9,8 +9,8 @@ below 3, so ``hard_sigmoid``/``hard_silu`` take their branch from ``x``. ``softs
 gradient at +-inf on every backend.
 
 Convention at a kink: the gradient is the left side's, as for the rectifiers (``alpha`` for ELU at 0,
-``scale * alpha`` for SELU); for ``hard_sigmoid`` it is 0 at +-3 and for ``hard_silu`` it is the middle
-piece's ``x / 3 + 1/2`` at +-3 (-1/2 and 3/2), PyTorch's choices.
+``scale * alpha`` for SELU); ``hard_sigmoid`` and ``hard_silu`` take the outer pieces' at +-3 (0 and 0,
+0 and 1), PyTorch's choices.
 """
 
 from __future__ import annotations
@@ -137,8 +137,9 @@ def gelu(x: Any, approximate: bool = defaults.GELU_APPROXIMATE) -> Any:
         Hendrycks & Gimpel 2016, "Gaussian Error Linear Units (GELUs)".
     """
     if approximate:
-        u = x + _GELU_CUBIC * (x * x * x)
-        return x * ops.sigmoid((2.0 * _SQRT_2_OVER_PI) * u)
+        # Clipped: the sigmoid is 0 or 1 in every float format beyond |x| = 64, and x^3 overflows later.
+        c = ops.clip(x, -64.0, 64.0)
+        return x * ops.sigmoid((2.0 * _SQRT_2_OVER_PI) * (c + _GELU_CUBIC * (c * c * c)))
     return x * (0.5 * ops.erfc(x * -_SQRT_HALF))
 
 
@@ -162,9 +163,10 @@ def hard_sigmoid(x: Any) -> Any:
 def hard_silu(x: Any) -> Any:
     """Hard SiLU (hard swish): ``x * hard_sigmoid(x)``.
 
-    0 for ``x < -3``, ``x`` for ``x > 3`` (exactly, with no overflow near the largest float), and
-    ``x (x + 3) / 6`` between. Gradient: 0 below -3, 1 above 3, ``x / 3 + 1/2`` on ``[-3, 3]``
-    (so -1/2 at -3 and 3/2 at 3, as in PyTorch). NaN propagates; ``f(-inf) = 0``, ``f(inf) = inf``.
+    0 for ``x <= -3``, ``x`` for ``x >= 3`` (exactly, with no overflow near the largest float, where
+    PyTorch's ``x * relu6(x + 3) / 6`` gives inf), and ``x (x + 3) / 6`` between. Gradient: 0 for
+    ``x <= -3``, 1 for ``x >= 3`` and ``x / 3 + 1/2`` between (the outer pieces' at both kinks, as in
+    PyTorch and Keras). NaN propagates; ``f(-inf) = 0`` (PyTorch: NaN), ``f(inf) = inf``.
 
     Example:
         >>> hard_silu(keras.ops.convert_to_tensor([-4.0, 1.0, 4.0]))
@@ -173,8 +175,9 @@ def hard_silu(x: Any) -> Any:
     Reference:
         Howard et al. 2019, "Searching for MobileNetV3".
     """
-    middle = x * (x + 3.0) / 6.0
-    return ops.where(x < -3.0, 0.0, ops.where(x > 3.0, x, middle))
+    finite = ops.where(ops.isinf(x), 0.0, x)  # so the unused branch's gradient is not inf * 0 = NaN
+    middle = finite * (finite + 3.0) / 6.0
+    return ops.where(x <= -3.0, 0.0, ops.where(x >= 3.0, x, middle))
 
 
 @ops.custom_gradient
