@@ -27,6 +27,7 @@ import keras
 from keras import ops
 
 from relulab.activations import defaults
+from relulab.activations.slopes import uniform_slopes
 from relulab.activations.smooth import celu  # noqa: F401  (the ELU family lives there)
 
 _LEAKY_GRAD_AT_ZERO_IS_ONE = keras.backend.backend() == "jax"
@@ -128,9 +129,10 @@ def prelu(x: Any, alpha: Any = defaults.PRELU_ALPHA) -> Any:
         ImageNet Classification".
     """
     # x * where(...) rather than where(x > 0, x, alpha * x): the same values and gradients, and the
-    # backward pass is one multiply by the kept factor instead of two selects and a sum.
+    # backward pass is one multiply by the kept factor instead of two selects and a sum; a scalar 1
+    # rather than ones_like(x) saves a full-size fill.
     alpha = constant(alpha, x) if isinstance(alpha, numbers.Real) else ops.cast(alpha, x.dtype)
-    return x * ops.where(x > 0, ops.ones_like(x), alpha)
+    return x * ops.where(x > 0, 1.0, alpha)
 
 
 def rrelu(
@@ -144,7 +146,8 @@ def rrelu(
     """Randomized leaky rectified linear unit.
 
     Training: ``f(x) = x`` for ``x > 0`` and ``a * x`` otherwise, with a fresh ``a ~ U(lower, upper)``
-    for every element. Inference: the slope is the mean, ``(lower + upper) / 2``, deterministically.
+    for every element, on a grid of 65,536 equally spaced slopes (two per 32-bit random draw; see
+    ``relulab.activations.slopes``; PyTorch draws a float per element). Inference: the slope is the mean, ``(lower + upper) / 2``, deterministically.
     Gradient: 1 for ``x > 0``, the element's slope ``a`` for ``x <= 0`` (``a`` at the kink).
 
     Xu et al. draw ``a' ~ U(3, 8)`` and use the slope ``1 / a'``; the defaults here, PyTorch's 1/8 and
@@ -167,8 +170,8 @@ def rrelu(
     """
     if not training:
         return leaky_relu(x, (lower + upper) / 2.0)
-    slope = keras.random.uniform(ops.shape(x), lower, upper, dtype=x.dtype, seed=seed)
-    return x * ops.where(x > 0, ops.ones_like(x), slope)
+    slope = uniform_slopes(ops.shape(x), lower, upper, x.dtype, seed)
+    return x * ops.where(x > 0, 1.0, slope)
 
 
 def softplus(
