@@ -29,25 +29,35 @@ _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 _GELU_CUBIC = 0.044715
 
 
-@ops.custom_gradient
-def _expm1_gradient_from_input(x: Any) -> Any:
-    def backward(*args: Any, upstream: Any = None) -> Any:
-        return (args[0] if upstream is None else upstream) * ops.exp(x)
+def _exponential_unit(x: Any, alpha: float, scale: float = 1.0, divisor: float = 1.0) -> Any:
+    """``scale * x`` for ``x > 0``, ``scale * alpha * expm1(x / divisor)`` otherwise, with the derivative
+    ``scale * alpha / divisor * exp(min(x, 0) / divisor)`` on the left (and at 0) given explicitly.
 
-    return ops.expm1(x), backward
-
-
-def _negative_expm1(x: Any) -> Any:
-    """``expm1(min(x, 0))`` with the derivative ``exp(min(x, 0))``.
-
-    ``where``, not ``minimum``: JAX's and PyTorch's ``minimum`` halve the gradient of a tie. JAX and
-    PyTorch differentiate ``expm1`` from its output (``y + 1``, which is 0 once ``expm1`` rounds to -1,
-    below -17.3 in float32), so there the gradient is given explicitly; TensorFlow's is ``exp(x)``.
+    Autodiff would be wrong or slow: JAX and PyTorch differentiate ``expm1`` from its output (``y + 1``,
+    0 once ``expm1`` rounds to -1 below -17.3 in float32, imprecise from about -2 on), and TensorFlow's
+    graph of two selects costs twice the ops of this backward pass (one ``exp``, one multiply).
     """
-    negative = ops.where(x > 0, 0.0, x)
-    if _BACKEND == "tensorflow":
-        return ops.expm1(negative)
-    return _expm1_gradient_from_input(negative)
+
+    @ops.custom_gradient
+    def unit(x: Any) -> Any:
+        negative = ops.minimum(x, 0.0)  # no tie-splitting concern: the gradient below is explicit
+        if divisor != 1:
+            negative = negative / divisor
+        left = ops.expm1(negative)
+        if alpha * scale != 1:
+            left = (alpha * scale) * left
+        y = ops.where(x > 0, x if scale == 1 else scale * x, left)
+
+        def backward(*args: Any, upstream: Any = None) -> Any:
+            upstream = args[0] if upstream is None else upstream
+            slope = ops.exp(negative)  # 1 for x >= 0
+            if alpha * scale == divisor and scale == 1:
+                return upstream * slope
+            return upstream * ops.where(x > 0, scale, (alpha * scale / divisor) * slope)
+
+        return y, backward
+
+    return unit(x)
 
 
 def elu(x: Any, alpha: float = defaults.ELU_ALPHA) -> Any:
@@ -70,8 +80,7 @@ def elu(x: Any, alpha: float = defaults.ELU_ALPHA) -> Any:
         Clevert, Unterthiner & Hochreiter 2016, "Fast and Accurate Deep Network Learning by Exponential
         Linear Units (ELUs)".
     """
-    negative = _negative_expm1(x)
-    return ops.where(x > 0, x, negative if alpha == 1 else alpha * negative)
+    return _exponential_unit(x, alpha)
 
 
 def celu(x: Any, alpha: float = defaults.CELU_ALPHA) -> Any:
@@ -94,8 +103,7 @@ def celu(x: Any, alpha: float = defaults.CELU_ALPHA) -> Any:
     """
     if alpha == 1:
         return elu(x)
-    negative = alpha * _negative_expm1(x / alpha)
-    return ops.where(x > 0, x, negative)
+    return _exponential_unit(x, alpha, divisor=alpha)
 
 
 def selu(x: Any) -> Any:
@@ -113,7 +121,7 @@ def selu(x: Any) -> Any:
     Reference:
         Klambauer, Unterthiner, Mayr & Hochreiter 2017, "Self-Normalizing Neural Networks".
     """
-    return ops.where(x > 0, defaults.SELU_SCALE * x, (defaults.SELU_SCALE * defaults.SELU_ALPHA) * _negative_expm1(x))
+    return _exponential_unit(x, defaults.SELU_ALPHA, defaults.SELU_SCALE)
 
 
 def gelu(x: Any, approximate: bool = defaults.GELU_APPROXIMATE) -> Any:
