@@ -16,6 +16,25 @@ from keras import ops
 LEVELS = 65536  # slopes per [lower, upper]: 16 bits
 
 
+def _random_int32(shape: tuple, seed: Any) -> Any:
+    """Uniform int32 over the full range. On TensorFlow through its full-range kernel, which skips the
+    modulo that ``keras.random.randint`` needs for a bounded range (the seed drawn as Keras draws it);
+    elsewhere ``keras.random.randint`` over all but the largest int32 (a 2^-32 gap)."""
+    if keras.backend.backend() == "tensorflow":
+        try:
+            from keras.src.random.seed_generator import draw_seed
+        except ImportError:  # a Keras that moved it: the generic path below
+            pass
+        else:
+            import tensorflow as tf
+
+            key = draw_seed(seed)
+            if key.dtype != tf.int32:  # Keras' own cast for stateless ops (keras/src/backend/tensorflow/random.py)
+                key = tf.cast(tf.math.floormod(key, tf.int32.max - 1), tf.int32)
+            return tf.random.stateless_uniform(shape, seed=key, minval=None, maxval=None, dtype=tf.int32)
+    return keras.random.randint(shape, -(2**31), 2**31 - 1, dtype="int32", seed=seed)
+
+
 def uniform_slopes(shape: tuple, lower: float, upper: float, dtype: Any, seed: Any) -> Any:
     """Random slopes of ``shape``: the midpoints ``lower + (k + 1/2) (upper - lower) / 65536`` for
     ``k`` uniform on ``0 .. 65535``.
@@ -32,7 +51,7 @@ def uniform_slopes(shape: tuple, lower: float, upper: float, dtype: Any, seed: A
     last = shape[-1] if shape else None
     if not isinstance(last, int):
         return keras.random.uniform(shape, lower, upper, dtype=dtype, seed=seed)
-    draws = keras.random.randint((*shape[:-1], (last + 1) // 2), -(2**31), 2**31 - 1, dtype="int32", seed=seed)
+    draws = _random_int32((*shape[:-1], (last + 1) // 2), seed)
     halves = ops.view(draws, "int16")  # k - 32768 for k uniform on 0 .. 65535 (Keras' torch has no uint16)
     if last % 2:
         halves = halves[..., :last]
