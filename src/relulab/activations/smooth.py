@@ -40,7 +40,8 @@ def _exponential_unit(x: Any, alpha: float, scale: float = 1.0, divisor: float =
 
     @ops.custom_gradient
     def unit(x: Any) -> Any:
-        negative = ops.minimum(x, 0.0)  # no tie-splitting concern: the gradient below is explicit
+        # where, not minimum(x, 0.0): Keras' torch backend computes that in float32 for float64 x.
+        negative = ops.where(x > 0, 0.0, x)
         if divisor != 1:
             negative = negative / divisor
         left = ops.expm1(negative)
@@ -53,7 +54,8 @@ def _exponential_unit(x: Any, alpha: float, scale: float = 1.0, divisor: float =
             slope = ops.exp(negative)  # 1 for x >= 0
             if alpha * scale == divisor and scale == 1:
                 return upstream * slope
-            return upstream * ops.where(x > 0, scale, (alpha * scale / divisor) * slope)
+            # scale outside the where: Keras' torch backend rounds a Python float there to float32.
+            return upstream * (scale * ops.where(x > 0, 1.0, (alpha / divisor) * slope))
 
         return y, backward
 
