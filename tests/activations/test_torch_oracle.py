@@ -1,6 +1,7 @@
 """PyTorch as the oracle: values and gradients of every activation PyTorch also has, float32 and float64.
 
-The grid holds the kinks and their float neighbours (``np.nextafter``), +-1e-7, the exponential tails,
+The grid holds the kinks and their float neighbours (``np.nextafter``), +-1e-8 to 1e-7 (where
+Keras' exp(x) - 1 rounds to 0), the exponential tails,
 large magnitudes up to the largest float, +-inf and NaN. relulab must agree with ``torch.nn.functional``
 to a few ulps (or, below the normal range, to the flush-to-zero floor). Where PyTorch is wrong, the
 point is in ``TORCH_WRONG`` below, with the reason, and relulab is pinned to an arbitrary-precision
@@ -33,7 +34,7 @@ DTYPES = ["float32", "float64"]
 def grid(dtype: str, kinks: tuple[float, ...] = ()) -> np.ndarray:
     t = np.dtype(dtype).type
     finfo = np.finfo(dtype)
-    base = [0.0, 1e-7, 1e-3, 0.5, 1.0, 2.0, 3.0, 4.0, 5.5, 6.0, 8.0, 10.0, 17.3, 20.0, 30.0, 50.0, 88.0, 100.0,
+    base = [0.0, 1e-8, 3e-8, 1e-7, 1e-3, 0.5, 1.0, 2.0, 3.0, 4.0, 5.5, 6.0, 8.0, 10.0, 17.3, 20.0, 30.0, 50.0, 88.0, 100.0,
             1e4, 1e30, 1e37]
     if dtype == "float64":
         base += [40.0, 700.0, 1e300]
