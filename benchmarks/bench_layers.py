@@ -9,9 +9,11 @@ of the per-round ratios, and the ratio of the fastest rounds (the least disturbe
 
     python benchmarks/bench_layers.py            # ~1 minute on 2 cores
     python benchmarks/bench_layers.py --rounds 3 --steps 50   # a quick look
+    python benchmarks/bench_layers.py --smooth   # also ELU, SELU, GELU: relulab's against Keras' own
 
 Baseline: ``Dense(1024, activation="relu")``, Keras' native relu (TensorFlow fuses MatMul+BiasAdd+Relu).
-Goals: ReLU and LeakyReLU <= 1.03x, PReLU and RReLU <= 1.10x.
+Goals: ReLU and LeakyReLU <= 1.03x, PReLU and RReLU <= 1.10x. "before"/"reference" rows are the
+implementations they replace (RReLU's one float32 uniform per element; Keras' own smooth functions).
 """
 
 from __future__ import annotations
@@ -40,9 +42,51 @@ class ArticleMaximumReLU(keras.layers.Layer):
         return tf.math.maximum(0.0, x)
 
 
+class BeforeRReLU(keras.layers.Layer):
+    """relulab's RReLU before the 16-bit slopes: one float32 uniform per element, and ones_like."""
+
+    def __init__(self, lower=1 / 8, upper=1 / 3, seed=0):
+        super().__init__()
+        self.lower, self.upper, self.seed_generator = lower, upper, keras.random.SeedGenerator(seed)
+
+    def call(self, x, training=None):
+        slope = keras.random.uniform(keras.ops.shape(x), self.lower, self.upper, dtype=x.dtype, seed=self.seed_generator)
+        return x * keras.ops.where(x > 0, keras.ops.ones_like(x), slope)
+
+
+class BeforeActivation(keras.layers.Layer):
+    """A Keras activation function as a layer: relulab's smooth functions before it owned them."""
+
+    def __init__(self, function):
+        super().__init__()
+        self.function = function
+
+    def call(self, x):
+        return self.function(x)
+
+
+UNITS = 1024
+
+
+def smooth_variants() -> dict[str, callable]:
+    """Keras' exponential/GELU functions against relulab's (expm1, erfc, gradients from the input)."""
+    dense = lambda **kw: keras.layers.Dense(UNITS, **kw)  # noqa: E731
+    kact = keras.activations
+    return {
+        "keras elu (before)": lambda x: BeforeActivation(kact.elu)(dense()(x)),
+        "relulab ELU": lambda x: layers.ELU()(dense()(x)),
+        "keras selu (before)": lambda x: BeforeActivation(kact.selu)(dense()(x)),
+        "relulab SELU": lambda x: layers.SELU()(dense()(x)),
+        "keras gelu (before)": lambda x: BeforeActivation(kact.gelu)(dense()(x)),
+        "relulab GELU": lambda x: layers.GELU()(dense()(x)),
+        "keras gelu tanh (before)": lambda x: BeforeActivation(lambda t: kact.gelu(t, approximate=True))(dense()(x)),
+        "relulab GELU(approximate)": lambda x: layers.GELU(approximate=True)(dense()(x)),
+    }
+
+
 def variants() -> dict[str, callable]:
     """name -> a function that adds the activation after a linear Dense(1024)."""
-    dense = lambda **kw: keras.layers.Dense(1024, **kw)  # noqa: E731
+    dense = lambda **kw: keras.layers.Dense(UNITS, **kw)  # noqa: E731
     return {
         "keras Dense(activation='relu') [baseline]": lambda x: dense(activation="relu")(x),
         "keras Dense + keras.layers.ReLU": lambda x: keras.layers.ReLU()(dense()(x)),
@@ -51,13 +95,14 @@ def variants() -> dict[str, callable]:
         "relulab LeakyReLU(0.1)": lambda x: layers.LeakyReLU(0.1)(dense()(x)),
         "relulab PReLU": lambda x: layers.PReLU()(dense()(x)),
         "relulab RReLU": lambda x: layers.RReLU(seed=0)(dense()(x)),
+        "relulab RReLU before (reference)": lambda x: BeforeRReLU(seed=0)(dense()(x)),
         "keras PReLU (reference)": lambda x: keras.layers.PReLU()(dense()(x)),
         "article tf.maximum layer (reference)": lambda x: ArticleMaximumReLU()(dense()(x)),
     }
 
 
 def make_step(build, batch: int, jit_compile: bool = False):
-    inputs = keras.Input((1024,))
+    inputs = keras.Input((UNITS,))
     model = keras.Model(inputs, build(inputs))
     optimizer = keras.optimizers.SGD(1e-3)
     optimizer.build(model.trainable_variables)
@@ -70,7 +115,7 @@ def make_step(build, batch: int, jit_compile: bool = False):
         optimizer.apply(grads, model.trainable_variables)
         return loss
 
-    x = tf.constant(np.random.default_rng(0).standard_normal((batch, 1024)).astype("float32"))
+    x = tf.constant(np.random.default_rng(0).standard_normal((batch, UNITS)).astype("float32"))
     step(x).numpy()  # trace and warm up
     return step, x
 
@@ -89,9 +134,13 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=200, help="steps per timing")
     parser.add_argument("--rounds", type=int, default=9, help="interleaved rounds")
     parser.add_argument("--xla", action="store_true", help="compile the steps with XLA (Keras' jit_compile=True)")
+    parser.add_argument("--smooth", action="store_true", help="also time ELU, SELU and GELU against Keras' own")
+    parser.add_argument("--units", type=int, default=UNITS, help="width of the Dense layer (1024; small for a smoke test)")
     args = parser.parse_args()
+    globals()["UNITS"] = args.units
 
-    steps = {name: make_step(build, args.batch, args.xla) for name, build in variants().items()}
+    chosen = {**variants(), **(smooth_variants() if args.smooth else {})}
+    steps = {name: make_step(build, args.batch, args.xla) for name, build in chosen.items()}
     baseline = next(iter(steps))
     ratios = {name: [] for name in steps}
     seconds = {name: [] for name in steps}
@@ -100,7 +149,7 @@ def main() -> None:
         for name, t in this_round.items():
             seconds[name].append(t)
             ratios[name].append(t / this_round[baseline])
-    print(f"Dense 1024->1024 + activation, batch {args.batch}, {args.steps} steps x {args.rounds} rounds, "
+    print(f"Dense {args.units}->{args.units} + activation, batch {args.batch}, {args.steps} steps x {args.rounds} rounds, "
           f"XLA {'on' if args.xla else 'off'}, "
           f"TensorFlow {tf.__version__}, Keras {keras.__version__}, {os.cpu_count()} CPUs")
     best = min(seconds[baseline])

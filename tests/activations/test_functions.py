@@ -16,9 +16,6 @@ from relulab import activations
 from relulab.activations import defaults
 
 SELU_A, SELU_S = defaults.SELU_ALPHA, defaults.SELU_SCALE
-# SELU's derivative jumps at 0 (scale on the right, scale * alpha on the left). Keras re-exports the
-# backend's own: TensorFlow takes the right side there, JAX and PyTorch the left; documented in SELU.
-SELU_RIGHT_AT_ZERO = keras.backend.backend() == "tensorflow"
 
 
 def _where(c, a, b):
@@ -71,7 +68,7 @@ CASES = [
     ("elu", {}, lambda x: _where(x > 0, x, np.expm1(np.minimum(x, 0))),
      lambda x: np.where(x >= 0, 1.0, np.exp(np.minimum(x, 0)))),  # Keras: 1 at 0
     ("selu", {}, lambda x: SELU_S * _where(x > 0, x, SELU_A * np.expm1(np.minimum(x, 0))),
-     lambda x: SELU_S * np.where(x >= 0 if SELU_RIGHT_AT_ZERO else x > 0, 1.0, SELU_A * np.exp(np.minimum(x, 0)))),
+     lambda x: SELU_S * np.where(x > 0, 1.0, SELU_A * np.exp(np.minimum(x, 0)))),  # the left side at 0
     ("celu", {"alpha": 2.0}, lambda x: _where(x > 0, x, 2.0 * np.expm1(np.minimum(x, 0) / 2.0)),
      lambda x: np.where(x > 0, 1.0, np.exp(np.minimum(x, 0) / 2.0))),
     ("gelu", {}, lambda x: _mul(x, _phi(x)), lambda x: _phi(x) + x * np.exp(-x * x / 2) / math.sqrt(2 * math.pi)),
@@ -120,6 +117,8 @@ KINK_GRADIENTS = [
     ("relu6", {}, 6.0, 0.0),
     ("celu", {}, 0.0, 1.0),  # Keras' own celu gives 2 here
     ("elu", {}, 0.0, 1.0),
+    ("elu", {"alpha": 0.5}, 0.0, 0.5),  # the left side, alpha * exp(0)
+    ("selu", {}, 0.0, SELU_S * SELU_A),  # the left side on every backend (TensorFlow's kernel: scale)
 ]
 
 

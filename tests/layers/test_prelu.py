@@ -59,3 +59,16 @@ def test_a_non_constant_initializer_round_trips():
     layer = layers.PReLU(alpha_initializer=keras.initializers.RandomUniform(0.1, 0.2, seed=1))
     clone = layers.PReLU.from_config(layer.get_config())
     assert isinstance(clone.alpha_initializer, keras.initializers.RandomUniform)
+
+
+def test_a_number_as_alpha_initializer_is_exact_in_float64():
+    if keras.backend.backend() == "jax":
+        import jax
+
+        if not jax.config.jax_enable_x64:
+            pytest.skip("JAX computes float64 as float32 unless JAX_ENABLE_X64=1")
+    layer = layers.PReLU(alpha_initializer=0.1, dtype="float64")
+    y = layer(keras.ops.convert_to_tensor(np.array([[-1e4, 2.0]]), dtype="float64"))
+    assert keras.ops.convert_to_numpy(layer.alpha)[0] == 0.1  # Keras' Constant gives 0.10000000149
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(y), [[-1e4 * 0.1, 2.0]])
+    assert layer.get_config()["alpha_initializer"] == 0.1

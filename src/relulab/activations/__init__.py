@@ -20,25 +20,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from keras.activations import (
-    elu,
-    gelu,
-    hard_sigmoid,
-    hard_silu,
-    linear,
-    mish,
-    relu6,
-    selu,
-    sigmoid,
-    silu,
-    softsign,
-    tanh,
-)
+from keras.activations import linear, mish, relu6, sigmoid, silu, tanh
 
 from relulab.activations import defaults
 from relulab.activations.functions import celu, leaky_relu, prelu, relu, rrelu, softplus
 from relulab.activations.activation_spec import ActivationSpec, BoundActivation, resolve
 from relulab.activations.registry import Entry, available, lookup
+from relulab.activations.smooth import elu, gelu, hard_sigmoid, hard_silu, selu, softsign
 
 __all__ = [
     "ActivationSpec", "BoundActivation", "Entry", "available", "celu", "defaults", "elu", "gelu", "get", "hard_sigmoid",

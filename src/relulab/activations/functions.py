@@ -2,9 +2,14 @@
 
 Only what Keras lacks or gets subtly wrong lives here: ``relu`` (Keras' maps NaN to 0 when
 ``threshold`` is set), ``leaky_relu`` (Keras' default slope differs between function and layer), ``prelu``,
-``rrelu``, ``celu`` (Keras' has gradient 2 at 0) and ``softplus`` with ``beta``. ``relu6``, ``elu``,
-``selu``, ``gelu``, ``silu``, ``mish``, ``sigmoid`` and ``tanh`` are Keras' own, re-exported by
-``relulab.activations``.
+``rrelu`` and ``softplus`` with ``beta``; the exponential family (``celu``: Keras' has gradient 2 at
+0) and the hard family are in ``relulab.activations.smooth``. ``relu6``, ``silu``, ``mish``, ``sigmoid``
+and ``tanh`` are Keras' own, re-exported by ``relulab.activations``.
+
+Slopes are exact in every dtype: a Python float becomes a tensor of the input's dtype directly
+(``constant``), never through float32 (TensorFlow's ``LeakyRelu`` keeps its slope as a 32-bit attribute,
+and ``ops.cast`` of a Python float passes through float32 on TensorFlow), so in float64
+``leaky_relu(-1e4) = -100`` exactly, as in PyTorch.
 
 Convention at the kink: where the formula has a kink at 0, the gradient there is the slope on the
 left (the negative side): 0 for ReLU, ``negative_slope`` for the leaky family. TensorFlow and PyTorch
@@ -15,14 +20,26 @@ Arguments are not checked here (these functions sit on the hot path); the layers
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 import keras
 from keras import ops
 
 from relulab.activations import defaults
+from relulab.activations.slopes import uniform_slopes
+from relulab.activations.smooth import celu  # noqa: F401  (the ELU family lives there)
 
 _LEAKY_GRAD_AT_ZERO_IS_ONE = keras.backend.backend() == "jax"
+
+
+def constant(value: Any, like: Any) -> Any:
+    """``value`` (a Python number) as a tensor of ``like``'s dtype, rounded once from the Python float."""
+    return ops.convert_to_tensor(value, dtype=keras.backend.standardize_dtype(like.dtype))
+
+
+def _is_float64(x: Any) -> bool:
+    return keras.backend.standardize_dtype(x.dtype) == "float64"
 
 
 def relu(
@@ -61,7 +78,7 @@ def relu(
     below = (x - threshold) * negative_slope if negative_slope else ops.zeros_like(x)
     y = ops.where(x > threshold, x, below)
     if max_value is not None:
-        y = ops.where(y >= max_value, ops.cast(max_value, y.dtype), y)
+        y = ops.where(y >= max_value, constant(max_value, y), y)
     return ops.where(ops.isnan(x), x, y)
 
 
@@ -86,7 +103,8 @@ def leaky_relu(x: Any, negative_slope: float = defaults.LEAKY_RELU_NEGATIVE_SLOP
     """
     if negative_slope == 0:
         return ops.relu(x)
-    if _LEAKY_GRAD_AT_ZERO_IS_ONE:
+    if _LEAKY_GRAD_AT_ZERO_IS_ONE or _is_float64(x):
+        # JAX's op has gradient 1 at 0; TensorFlow's fused op rounds the slope to float32.
         return ops.where(x > 0, x, x * negative_slope)
     return ops.leaky_relu(x, negative_slope=negative_slope)
 
@@ -111,8 +129,10 @@ def prelu(x: Any, alpha: Any = defaults.PRELU_ALPHA) -> Any:
         ImageNet Classification".
     """
     # x * where(...) rather than where(x > 0, x, alpha * x): the same values and gradients, and the
-    # backward pass is one multiply by the kept factor instead of two selects and a sum.
-    return x * ops.where(x > 0, ops.ones_like(x), ops.cast(alpha, x.dtype))
+    # backward pass is one multiply by the kept factor instead of two selects and a sum; a scalar 1
+    # rather than ones_like(x) saves a full-size fill.
+    alpha = constant(alpha, x) if isinstance(alpha, numbers.Real) else ops.cast(alpha, x.dtype)
+    return x * ops.where(x > 0, 1.0, alpha)
 
 
 def rrelu(
@@ -126,7 +146,8 @@ def rrelu(
     """Randomized leaky rectified linear unit.
 
     Training: ``f(x) = x`` for ``x > 0`` and ``a * x`` otherwise, with a fresh ``a ~ U(lower, upper)``
-    for every element. Inference: the slope is the mean, ``(lower + upper) / 2``, deterministically.
+    for every element, on a grid of 65,536 equally spaced slopes (two per 32-bit random draw; see
+    ``relulab.activations.slopes``; PyTorch draws a float per element). Inference: the slope is the mean, ``(lower + upper) / 2``, deterministically.
     Gradient: 1 for ``x > 0``, the element's slope ``a`` for ``x <= 0`` (``a`` at the kink).
 
     Xu et al. draw ``a' ~ U(3, 8)`` and use the slope ``1 / a'``; the defaults here, PyTorch's 1/8 and
@@ -149,31 +170,8 @@ def rrelu(
     """
     if not training:
         return leaky_relu(x, (lower + upper) / 2.0)
-    slope = keras.random.uniform(ops.shape(x), lower, upper, dtype=x.dtype, seed=seed)
-    return x * ops.where(x > 0, ops.ones_like(x), slope)
-
-
-def celu(x: Any, alpha: float = defaults.CELU_ALPHA) -> Any:
-    """Continuously differentiable exponential linear unit.
-
-    ``f(x) = x`` for ``x > 0`` and ``alpha * (exp(x / alpha) - 1)`` otherwise. The derivative is 1 for
-    ``x > 0`` and ``exp(x / alpha)`` otherwise, so it is continuous and 1 at 0 (Keras' ``celu`` sums two
-    branches and gives 2 there). ``f(nan) = nan``, ``f(inf) = inf``, ``f(-inf) = -alpha``.
-
-    Example:
-        >>> celu(keras.ops.convert_to_tensor([-1.0, 0.0, 1.0]), alpha=2.0)
-        [-0.7869, 0., 1.]
-
-    Args:
-        x: input tensor.
-        alpha: scale of the negative part, > 0; default 1.
-
-    Reference:
-        Barron 2017, "Continuously Differentiable Exponential Linear Units".
-    """
-    # where, not minimum: JAX's minimum splits the gradient of a tie (x = 0) in half.
-    negative = alpha * ops.expm1(ops.where(x > 0, 0.0, x) / alpha)
-    return ops.where(x > 0, x, negative)
+    slope = uniform_slopes(ops.shape(x), lower, upper, x.dtype, seed)
+    return x * ops.where(x > 0, 1.0, slope)
 
 
 def softplus(

@@ -16,7 +16,7 @@ from typing import Any
 import keras
 
 from relulab import _validate
-from relulab.activations import defaults, functions
+from relulab.activations import defaults, functions, smooth
 from relulab.activations import params as p
 from relulab.activations.params import Param
 from relulab.activations.spec import format_spec, normalise_name
@@ -173,12 +173,12 @@ for _entry in (
            "seed": Param(None, p.seed, layer_only=True)},
           relation=p.lower_not_above_upper),
     Entry("relu6", kact.relu6, "rectifier", "min(max(x, 0), 6)"),
-    Entry("elu", kact.elu, "smooth", "x if x > 0 else alpha * (exp(x) - 1)",
+    Entry("elu", smooth.elu, "smooth", "x if x > 0 else alpha * (exp(x) - 1)",
           {"alpha": Param(defaults.ELU_ALPHA, _slope)}),
-    Entry("selu", kact.selu, "smooth", "scale * elu(x, alpha) with the self-normalising constants"),
+    Entry("selu", smooth.selu, "smooth", "scale * elu(x, alpha) with the self-normalising constants"),
     Entry("celu", functions.celu, "smooth", "max(0, x) + min(0, alpha * (exp(x / alpha) - 1))",
           {"alpha": Param(defaults.CELU_ALPHA, _positive)}),
-    Entry("gelu", kact.gelu, "smooth", "x * Phi(x), or its tanh approximation",
+    Entry("gelu", smooth.gelu, "smooth", "x * Phi(x), or its tanh approximation",
           {"approximate": Param(defaults.GELU_APPROXIMATE, _validate.boolean)}),
     Entry("silu", kact.silu, "smooth", "x * sigmoid(x)", aliases=("swish",)),
     Entry("mish", kact.mish, "smooth", "x * tanh(softplus(x))"),
@@ -187,9 +187,9 @@ for _entry in (
            "threshold": Param(defaults.SOFTPLUS_THRESHOLD, _positive)}),
     Entry("sigmoid", kact.sigmoid, "saturating", "1 / (1 + exp(-x))"),
     Entry("tanh", kact.tanh, "saturating", "tanh(x)"),
-    Entry("hard_sigmoid", kact.hard_sigmoid, "saturating", "clip(x / 6 + 1/2, 0, 1)"),
-    Entry("hard_silu", kact.hard_silu, "smooth", "x * hard_sigmoid(x)", aliases=("hard_swish",)),
-    Entry("softsign", kact.softsign, "saturating", "x / (1 + |x|)"),
+    Entry("hard_sigmoid", smooth.hard_sigmoid, "saturating", "clip(x / 6 + 1/2, 0, 1)"),
+    Entry("hard_silu", smooth.hard_silu, "smooth", "x * hard_sigmoid(x)", aliases=("hard_swish",)),
+    Entry("softsign", smooth.softsign, "saturating", "x / (1 + |x|)"),
     Entry("linear", kact.linear, "linear", "x (no activation)", aliases=("identity",)),
 ):
     register(_entry)

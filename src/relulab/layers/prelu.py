@@ -16,9 +16,17 @@ from relulab.activations.registry import register_layer
 from relulab.layers.base import ActivationLayer
 
 
+class ExactConstant(keras.initializers.Constant):
+    """Keras' ``Constant`` for a number, rounded once to the variable's dtype (Keras' own passes the
+    number through float32, so ``PReLU(alpha_initializer=0.1)`` in float64 would start at 0.10000000149)."""
+
+    def __call__(self, shape: tuple, dtype: Any = None) -> Any:
+        return keras.ops.full(shape, self.value, dtype=keras.backend.standardize_dtype(dtype))
+
+
 def _initializer(value: Any) -> keras.initializers.Initializer:
     if isinstance(value, numbers.Real) and not isinstance(value, bool):
-        return keras.initializers.Constant(_validate.number(value, name="alpha_initializer", owner="PReLU"))
+        return ExactConstant(_validate.number(value, name="alpha_initializer", owner="PReLU"))
     try:
         return keras.initializers.get(value)
     except ValueError as error:

@@ -16,7 +16,8 @@ from relulab.layers.base import ActivationLayer
 @register_layer("rrelu")
 class RReLU(ActivationLayer):
     """Randomized leaky ReLU: in training ``x`` for ``x > 0`` and ``a * x`` otherwise, with a fresh
-    ``a ~ U(lower, upper)`` per element; at inference the slope is ``(lower + upper) / 2``.
+    ``a ~ U(lower, upper)`` per element (the centres of 65,536 equal steps of ``[lower, upper]``, two
+    per 32-bit random draw); at inference the slope is ``(lower + upper) / 2``, exact in float64.
 
     Gradient: 1 for ``x > 0``, the drawn slope for ``x <= 0`` (at the kink too); the mean slope at
     inference. Deterministic at inference; the draws in training follow ``seed``.

@@ -15,6 +15,7 @@ class ELU(ActivationLayer):
     """Exponential linear unit: ``x`` for ``x > 0``, ``alpha * (exp(x) - 1)`` otherwise.
 
     Gradient: 1 for ``x > 0``, ``alpha * exp(x)`` otherwise (``alpha`` at 0; continuous when alpha is 1).
+    Computed with ``expm1`` and the gradient from ``x`` (see ``relulab.activations.elu``).
 
     Args:
         alpha: scale of the negative part, >= 0; default 1.
@@ -32,9 +33,9 @@ class SELU(ActivationLayer):
     """Scaled ELU: ``scale * x`` for ``x > 0``, ``scale * alpha * (exp(x) - 1)`` otherwise, with
     alpha = 1.6732632423543772 and scale = 1.0507009873554805.
 
-    Gradient: ``scale`` for ``x > 0``, ``scale * alpha * exp(x)`` for ``x < 0``; it jumps at 0, where
-    Keras' function gives ``scale`` on TensorFlow and ``scale * alpha`` on JAX and PyTorch. Use with
-    ``lecun_normal`` initialisation.
+    Gradient: ``scale`` for ``x > 0``, ``scale * alpha * exp(x)`` for ``x <= 0``; it jumps at 0, where it
+    is ``scale * alpha`` (the left side) on every backend (Keras' function gives ``scale`` on TensorFlow).
+    Computed with ``expm1`` (see ``relulab.activations.selu``). Use with ``lecun_normal`` initialisation.
 
     Reference: Klambauer, Unterthiner, Mayr & Hochreiter 2017, "Self-Normalizing Neural Networks".
     """
