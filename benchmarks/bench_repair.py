@@ -76,6 +76,7 @@ class Row:
     diagnose: str  # class detected by diagnose on the final model
     diagnose_why: str
     seconds: float  # fit with monitors, diagnose included
+    measures: dict[str, float | None] = dataclasses.field(default_factory=dict)  # diagnose's numbers
     error: str = ""
     repaired_accuracy: float | None = None
     repair_best: str | None = None
@@ -86,6 +87,19 @@ class Row:
 def probe(dataset: Any) -> tuple[Any, Any]:
     """The probe both detections use: ``default_monitors``' 1,024 training examples spread over the set."""
     return subset(dataset.x_train, dataset.y_train, DEFAULT_PROBE_SIZE)
+
+
+def key_measures(report: Any) -> dict[str, float | None]:
+    """The numbers relulab's rules read: the worst layer's dead and saturated fractions, the gradient ratio,
+    the largest kernel gradient norm and the output spread."""
+    def worst(values: list[float | None]) -> float | None:
+        known = [value for value in values if value is not None]
+        return max(known) if known else None
+
+    norms = list((report.grad_norms or {}).values())
+    return {"max_dead": worst([row.dead_fraction for row in report.rows]),
+            "max_saturation": worst([row.saturation for row in report.rows]),
+            "grad_ratio": report.grad_ratio, "top_grad_norm": worst(norms), "output_spread": report.output_spread}
 
 
 def run_case(case: Case, epochs: int | None = None) -> Row:
@@ -105,13 +119,13 @@ def run_case(case: Case, epochs: int | None = None) -> Row:
         error = ""
         try:
             report = diagnose(model, *probe(dataset))
-            findings = report.findings
+            findings, measures = report.findings, key_measures(report)
         except Exception as failure:  # noqa: BLE001  (a benchmark reports a failure and goes on)
-            findings, error = (), f"diagnose: {type(failure).__name__}: {failure}"[:200]
+            findings, measures, error = (), {}, f"diagnose: {type(failure).__name__}: {failure}"[:200]
         diagnose_class, diagnose_why = detect(findings, losses)
     seconds = time.perf_counter() - start
     return Row(case.name, case.problem, case.dataset, accuracy(model, dataset.x_test, dataset.y_test),
-               monitor_class, monitor_why, diagnose_class, diagnose_why, seconds, error)
+               monitor_class, monitor_why, diagnose_class, diagnose_why, seconds, measures, error)
 
 
 def repair_function() -> Any:
