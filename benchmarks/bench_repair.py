@@ -47,7 +47,6 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # broken_models
 
 import relulab  # noqa: E402,F401  (first: it keeps TensorFlow's start-up lines off the terminal)
-import keras  # noqa: E402
 
 from broken_models import PROBLEMS, QUICK, Case, select  # noqa: E402
 from broken_models import datasets  # noqa: E402
@@ -199,7 +198,9 @@ def print_cases(rows: list[Row]) -> None:
               f"{row.seconds:5.1f}  {row.diagnose_why}{'  ERROR ' + row.error if row.error else ''}")
 
 
-def print_classes(rows: list[Row], repair_available: bool) -> None:
+def print_classes(rows: list[Row], repair_missing: str | None) -> None:
+    """Per class: recall and precision of both detections, accuracies, repairs; ``repair_missing`` says why
+    the repair columns are empty (None: repair ran)."""
     planted = [row.problem for row in rows]
     by_monitors, by_diagnose = [row.monitors for row in rows], [row.diagnose for row in rows]
     print(f"\n{'class':10} {'n':>3}  {'monitors R':>10} {'P':>5}  {'diagnose R':>10} {'P':>5}  "
@@ -213,7 +214,7 @@ def print_classes(rows: list[Row], repair_available: bool) -> None:
         before = _mean([row.accuracy for row in members])
         if problem == "healthy":
             after, repaired, took = "", "", ""
-        elif not repair_available:
+        elif repair_missing:
             after, repaired, took = "n/a", "n/a", "n/a"
         else:
             tried = [row for row in members if row.repaired is not None]
@@ -227,8 +228,8 @@ def print_classes(rows: list[Row], repair_available: bool) -> None:
         alarms = [f"{row.case} ({getattr(row, path)})" for row in controls if getattr(row, path) != "healthy"]
         print(f"false alarms on the {len(controls)} controls, {path}: {len(alarms)}"
               + (f": {', '.join(alarms)}" if alarms else ""))
-    if not repair_available:
-        print("repair: not available (relulab.remedies.repair is not in this relulab)")
+    if repair_missing:
+        print(f"repair: {repair_missing}")
     else:
         print(f"repair success: test accuracy >= before + {100 * REPAIR_MARGIN:.0f} points, or within "
               f"{100 * REPAIR_MARGIN:.0f} points of the best healthy control on the same dataset")
@@ -265,6 +266,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     epochs = 1 if args.quick else None
     repair = None if args.no_repair or args.quick else repair_function()
+    repair_missing = ("skipped (--no-repair)" if args.no_repair else "skipped (--quick)" if args.quick
+                      else None if repair is not None else "not available (no relulab.remedies.repair in this relulab)")
     start = time.perf_counter()
     rows = []
     for number, case in enumerate(cases, start=1):
@@ -278,8 +281,7 @@ def main(argv: list[str] | None = None) -> int:
     controls = [case for case in cases if case.problem == "healthy"]
     timings = [] if args.no_overhead else overhead(controls[:1] if args.quick else controls, epochs)
     print_cases(rows)
-    print_classes(rows, repair_available=repair is not None or (args.no_repair is False and not args.quick
-                                                                and repair_function() is not None))
+    print_classes(rows, repair_missing)
     print_overhead(timings)
     print(f"\n{len(rows)} cases in {time.perf_counter() - start:.0f} s")
     if args.json:

@@ -105,3 +105,15 @@ def test_priority_and_scores():
     assert primary(flagged([finding("saturated")])) == "vanishing"
     assert scores(["dying", "dying", "healthy"], ["dying", "healthy", "dying"], "dying") == (0.5, 0.5)
     assert scores(["healthy"], ["healthy"], "dying") == (None, None)
+
+
+def test_a_repair_succeeds_by_the_margin_or_by_reaching_the_control():
+    import bench_repair
+
+    def row(case, problem, before, after=None):
+        return bench_repair.Row(case, problem, "digits", before, "", "", "", "", 0.0, repaired_accuracy=after)
+
+    rows = [row("control", "healthy", 0.94), row("gain", "dying", 0.10, 0.16), row("small", "dying", 0.10, 0.13),
+            row("level", "dying", 0.91, 0.92), row("none", "dying", 0.50)]
+    bench_repair.judge_repairs(rows)
+    assert [r.repaired for r in rows] == [None, True, False, True, None]
