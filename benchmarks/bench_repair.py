@@ -76,6 +76,7 @@ class Row:
     diagnose_why: str
     seconds: float  # fit with monitors, diagnose included
     measures: dict[str, float | None] = dataclasses.field(default_factory=dict)  # diagnose's numbers
+    losses: list[float] = dataclasses.field(default_factory=list)  # training loss per epoch
     error: str = ""
     repaired_accuracy: float | None = None
     repair_best: str | None = None
@@ -124,7 +125,7 @@ def run_case(case: Case, epochs: int | None = None) -> Row:
         diagnose_class, diagnose_why = detect(findings, losses)
     seconds = time.perf_counter() - start
     return Row(case.name, case.problem, case.dataset, accuracy(model, dataset.x_test, dataset.y_test),
-               monitor_class, monitor_why, diagnose_class, diagnose_why, seconds, measures, error)
+               monitor_class, monitor_why, diagnose_class, diagnose_why, seconds, measures, losses, error)
 
 
 def repair_function() -> Any:
