@@ -117,3 +117,18 @@ def test_a_repair_succeeds_by_the_margin_or_by_reaching_the_control():
             row("level", "dying", 0.91, 0.92), row("none", "dying", 0.50)]
     bench_repair.judge_repairs(rows)
     assert [r.repaired for r in rows] == [None, True, False, True, None]
+
+
+def test_the_callback_path_reads_the_monitors_numbers_with_relulabs_rules():
+    from broken_models.measure import findings_from
+
+    from relulab.diagnostics import find_sites, gradient_norms, measure_activity
+    from relulab.diagnostics.diagnosis import output_spread
+
+    x, y = _probe()
+    for bias, expected in ((-10.0, "dying"), (0.5, "healthy")):
+        model = _tiny(bias=0.5)
+        model.layers[0].bias.assign(np.r_[np.full(12, bias), np.full(4, 0.5)].astype("float32"))  # -10: 12 dead
+        activity = measure_activity(model, x, find_sites(model))
+        norms = gradient_norms(model, x, y, keras.losses.get("sparse_categorical_crossentropy"))
+        assert detect(findings_from(model, activity, norms, output_spread(model, x)))[0] == expected
