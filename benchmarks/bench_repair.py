@@ -54,6 +54,7 @@ from broken_models.builders import accuracy  # noqa: E402
 from broken_models.detection import detect, scores  # noqa: E402
 from broken_models.measure import EarlyFindings  # noqa: E402
 from relulab import callbacks, training  # noqa: E402
+from relulab.data import DataError  # noqa: E402
 from relulab.diagnostics import DEFAULT_PROBE_SIZE, diagnose  # noqa: E402
 from relulab.diagnostics.probe import subset  # noqa: E402
 
@@ -272,21 +273,27 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     rows = []
     for number, case in enumerate(cases, start=1):
-        row = run_case(case, epochs)
+        try:
+            row = run_case(case, epochs)
+        except DataError as error:  # Fashion-MNIST neither on this machine nor downloadable
+            print(f"[{number}/{len(cases)}] {case.name}: skipped: {error}", file=sys.stderr, flush=True)
+            continue
         if repair is not None and case.problem != "healthy":
             run_repair(repair, case, row, epochs=epochs or case.epochs, seeds=REPAIR_SEEDS)
         rows.append(row)
         print(f"[{number}/{len(cases)}] {case.name}: {row.diagnose} ({time.perf_counter() - start:.0f} s)",
               file=sys.stderr, flush=True)
     judge_repairs(rows)
-    controls = [case for case in cases if case.problem == "healthy"]
+    trained = {row.case for row in rows}
+    controls = [case for case in cases if case.problem == "healthy" and case.name in trained]
     timings = [] if args.no_overhead else overhead(controls[:1] if args.quick else controls, epochs)
     print_cases(rows)
     print_classes(rows, repair_missing)
     print_overhead(timings)
     print(f"\n{len(rows)} cases in {time.perf_counter() - start:.0f} s")
     if args.json:
-        args.json.write_text(json.dumps({"rows": [dataclasses.asdict(row) for row in rows],
+        args.json.write_text(json.dumps({"cases": [case.config() for case in cases],
+                                         "rows": [dataclasses.asdict(row) for row in rows],
                                          "overhead": timings, "check_epoch": CHECK_EPOCH,
                                          "repair_margin": REPAIR_MARGIN}, indent=1))
     return 0

@@ -132,3 +132,27 @@ def test_the_callback_path_reads_the_monitors_numbers_with_relulabs_rules():
         activity = measure_activity(model, x, find_sites(model))
         norms = gradient_norms(model, x, y, keras.losses.get("sparse_categorical_crossentropy"))
         assert detect(findings_from(model, activity, norms, output_spread(model, x)))[0] == expected
+
+
+def test_run_repair_measures_the_repaired_model_and_records_a_failure():
+    import types
+
+    import bench_repair
+
+    case = select(["dying-digits-bias"])[0]
+    row = bench_repair.Row(case.name, case.problem, case.dataset, 0.1, "", "", "", "", 0.0)
+    calls = []
+
+    def stand_in(model, dataset, *, epochs, seeds):  # returns the model untouched, as "repaired"
+        calls.append((epochs, seeds))
+        return types.SimpleNamespace(model=model, best=types.SimpleNamespace(name="he_init"))
+
+    bench_repair.run_repair(stand_in, case, row, epochs=2, seeds=(0, 1, 2))
+    assert calls == [(2, (0, 1, 2))] and row.repair_best == "he_init"
+    assert 0.0 <= row.repaired_accuracy <= 1.0 and row.repair_seconds >= 0 and not row.error
+
+    def failing(model, dataset, **_):
+        raise RuntimeError("no candidate trained")
+
+    bench_repair.run_repair(failing, case, row, epochs=2, seeds=(0,))
+    assert row.error == "repair: RuntimeError: no candidate trained"
