@@ -1,0 +1,60 @@
+"""The callback path: relulab's monitors during ``fit``, their numbers read by relulab's own advice rules.
+
+:class:`EarlyFindings` sits after ``default_monitors(x, y)`` in the callback list; after epoch ``epoch``
+it turns the monitors' latest measurements (``DeadUnitMonitor.last``, ``GradientFlowMonitor.last``) into
+relulab findings with ``relulab.diagnostics.advice.find_all`` -- the rules ``diagnose`` applies -- plus the
+output spread over the monitors' probe (one forward pass; the monitors do not log it, and the collapsed-
+signal rule needs it).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import keras
+
+from relulab.callbacks import DeadUnitMonitor, GradientFlowMonitor
+from relulab.diagnostics.advice import LayerFacts, find_all
+from relulab.diagnostics.diagnosis import he_initialised, output_spread
+from relulab.diagnostics.gradients import gradient_ratio
+from relulab.diagnostics.sites import find_sites, kernel_of
+
+
+def findings_from(model: keras.Model, activity: dict[str, Any], norms: dict[str, float] | None,
+                  spread: float | None) -> list[Any]:
+    """relulab's findings for measured ``activity`` (per site) and gradient ``norms`` of ``model``."""
+    facts = []
+    for site in find_sites(model):
+        if site.name not in activity:
+            continue
+        layer = activity[site.name]
+        kernel, between = kernel_of(site)
+        facts.append(LayerFacts(site.name, layer.units, layer.dead_fraction, layer.saturation,
+                                site.activation.zero_slope, he_initialised(kernel), bool(between), site.activation.kind))
+    ratio = gradient_ratio(norms) if norms else None
+    return find_all(facts, ratio, norms, spread=spread)
+
+
+class EarlyFindings(keras.callbacks.Callback):
+    """After epoch ``epoch`` (1-based), ``findings`` and ``losses`` hold what the monitors saw so far."""
+
+    def __init__(self, monitors: list[keras.callbacks.Callback], *, epoch: int) -> None:
+        super().__init__()
+        self.dead = next(m for m in monitors if isinstance(m, DeadUnitMonitor))
+        self.flow = next((m for m in monitors if isinstance(m, GradientFlowMonitor)), None)
+        self.epoch = epoch
+        self.findings: list[Any] = []
+        self.losses: list[float] = []
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        self.findings, self.losses = [], []
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if epoch + 1 > self.epoch:
+            return
+        self.losses.append(float((logs or {}).get("loss", math.nan)))
+        if epoch + 1 == self.epoch:
+            spread = output_spread(self.model, self.dead.x)
+            norms = None if self.flow is None else dict(self.flow.last)
+            self.findings = findings_from(self.model, dict(self.dead.last), norms, spread)
