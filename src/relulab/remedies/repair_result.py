@@ -30,6 +30,7 @@ class CandidateRow:
     paired_difference: Estimate  # test accuracy minus the original's, same seed
     val_accuracy: float  # mean over seeds on the held-out part of the training set: what chooses
     skipped: str | None = None
+    test_accuracies: tuple[float, ...] = ()  # per seed, in seed order
 
     def to_dict(self) -> dict[str, Any]:
         def estimate(value: Estimate) -> dict[str, float]:
@@ -37,7 +38,8 @@ class CandidateRow:
 
         return {"name": self.name, "change": self.change, "test_accuracy": estimate(self.test_accuracy),
                 "test_loss": estimate(self.test_loss), "paired_difference": estimate(self.paired_difference),
-                "val_accuracy": self.val_accuracy, "skipped": self.skipped}
+                "val_accuracy": self.val_accuracy, "skipped": self.skipped,
+                "test_accuracies": list(self.test_accuracies)}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -120,7 +122,7 @@ def summarise(names: Sequence[str], runs: Mapping[str, list[dict[str, Any]]], ca
         rows.append(CandidateRow(
             name, catalogue[name].change, mean_ci(accuracy), mean_ci([run["test_loss"] for run in done]),
             mean_ci([a - b for a, b in zip(accuracy, base)]),
-            float(sum(run["val_accuracy"] for run in done) / len(done)),
+            float(sum(run["val_accuracy"] for run in done) / len(done)), test_accuracies=tuple(accuracy),
         ))
     nan = Estimate(math.nan, math.nan, math.nan, 0)
     rows.extend(CandidateRow(name, catalogue[name].change, nan, nan, nan, math.nan, why) for name, why in skipped.items())
