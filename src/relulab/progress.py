@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from typing import Any, TextIO
 
 import keras
@@ -58,6 +59,7 @@ class StepProgress:
         self.stream = stream or sys.stderr
         self._bar: Any = None
         self._next_tenth = 1
+        self._start, self._done = time.monotonic(), 0  # the ETA's clock starts when the work does
 
     def __enter__(self) -> StepProgress:
         return self
@@ -72,10 +74,12 @@ class StepProgress:
             self._bar = tqdm(total=total, desc=self.description, unit="step", file=self.stream,
                              disable=not interactive, dynamic_ncols=True, smoothing=0.05)
         self._bar.update(done)
+        self._done += done  # a disabled tqdm bar counts nothing: keep the count here
         if self._bar.disable and total:
-            fraction = self._bar.n / total
+            fraction = self._done / total
             while self._next_tenth <= 10 and fraction >= self._next_tenth / 10:
-                rate = self._bar.format_dict["rate"] or 0
-                eta = f", ETA {(total - self._bar.n) / rate:.0f} s" if rate else ""
+                elapsed = time.monotonic() - self._start
+                rate = self._done / elapsed if elapsed > 0 else 0
+                eta = f", ETA {(total - self._done) / rate:.0f} s" if rate else ""
                 print(f"{self.description}: {self._next_tenth * 10}% of {total} steps{eta}", file=self.stream)
                 self._next_tenth += 1
