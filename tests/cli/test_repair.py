@@ -1,4 +1,4 @@
-"""``relulab repair``: writes the repaired model, the table and the diagnosis; never the original; bad input: one line."""
+"""``relulab repair``: the repaired model, the table and the diagnosis; never the original; bad input: one line."""
 
 from __future__ import annotations
 

@@ -131,7 +131,8 @@ class AutoRepair(keras.callbacks.Callback):
             return "exploding", f"largest kernel gradient norm {max(norms.values()):.3g} (> {EXPLODING_NORM:g})"
         if any(f.kind == "collapsed" for f in report.findings):
             return "collapsed", next(f.text for f in report.findings if f.kind == "collapsed")
-        zero_slope = {s.name for s in find_sites(self.model) if s.activation.zero_slope or s.activation.kind == "custom"}
+        zero_slope = {s.name for s in find_sites(self.model)
+                      if s.activation.zero_slope or s.activation.kind == "custom"}
         dying = [r for r in report.rows if r.name in zero_slope and (r.dead_fraction or 0.0) >= DEAD_FRACTION]
         if dying:
             return "dying", ", ".join(f"{r.name}: {100 * r.dead_fraction:.0f}% dead" for r in dying)

@@ -51,7 +51,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="learning rate (default: the model's compiled optimizer's, else 1e-3)")
     parser.add_argument("--batch-size", type=positive_int, default=32, help="examples per step")
     parser.add_argument("--seeds", type=positive_int, default=3, help="runs per candidate, seeds 0 .. N-1")
-    parser.add_argument("--loss", help="Keras loss; default the model's compiled loss, else one inferred from its output")
+    parser.add_argument("--loss", help="Keras loss; default the model's compiled loss, else one inferred from its "
+                                       "output")
     parser.add_argument("--import", action="append", dest="imports", metavar="MODULE",
                         help="import this module first, so the custom layers it registers load (its code runs)")
     parser.add_argument("--out", type=Path, required=True, help="a new or empty folder for the results")

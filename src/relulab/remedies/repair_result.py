@@ -95,8 +95,8 @@ class RepairResult:
         lines = ["  ".join(c.ljust(w) for c, w in zip(line, widths)).rstrip() for line in cells]
         lines.insert(1, "  ".join("-" * w for w in widths))
         before, after = self.row("original").test_accuracy, self.row(self.best).test_accuracy
-        lines.append(f"chosen: {self.best} (* ; on held-out training data); test accuracy {before.mean:.3f} -> "
-                     f"{after.mean:.3f}, mean over {after.n} seed(s)")
+        lines.append(f"chosen: {self.best} (*: best mean accuracy on the held-out 20% of the training set); test "
+                     f"accuracy {before.mean:.3f} -> {after.mean:.3f}, mean over {after.n} seed(s)")
         return "\n".join(lines)
 
     def __str__(self) -> str:
@@ -125,5 +125,6 @@ def summarise(names: Sequence[str], runs: Mapping[str, list[dict[str, Any]]], ca
             float(sum(run["val_accuracy"] for run in done) / len(done)), test_accuracies=tuple(accuracy),
         ))
     nan = Estimate(math.nan, math.nan, math.nan, 0)
-    rows.extend(CandidateRow(name, catalogue[name].change, nan, nan, nan, math.nan, why) for name, why in skipped.items())
+    rows.extend(CandidateRow(name, catalogue[name].change, nan, nan, nan, math.nan, why)
+                for name, why in skipped.items())
     return rows
