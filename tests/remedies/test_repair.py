@@ -132,3 +132,18 @@ def test_bad_arguments_name_what_is_allowed():
                                keras.layers.Dense(10, activation="softmax")])
     with pytest.raises(ValueError, match=r"x of repair must have shape \(n, 3\)"):
         repair(narrow, dataset, epochs=1)
+
+
+def test_a_model_keras_cannot_clone_is_refused_by_name():
+    class Subclassed(keras.Model):
+        def __init__(self):
+            super().__init__(name="mine")
+            self.hidden, self.out = keras.layers.Dense(8, activation="relu"), keras.layers.Dense(10, activation="softmax")
+
+        def call(self, x):
+            return self.out(self.hidden(x))
+
+    model = Subclassed()
+    model(np.zeros((1, 64), "float32"))
+    with pytest.raises(ValueError, match="model of repair must be a Sequential or functional model that Keras can"):
+        catalogue.fresh(model, 0)

@@ -53,7 +53,11 @@ class Candidate:
 def fresh(model: keras.Model, seed: int) -> keras.Model:
     """``model``'s architecture with weights drawn anew by its own initializers, seeded by ``seed``."""
     keras.utils.set_random_seed(seed)
-    return keras.models.clone_model(model)
+    try:
+        return keras.models.clone_model(model)
+    except (ValueError, TypeError, NotImplementedError) as error:
+        raise ValueError(f"model of repair must be a Sequential or functional model that Keras can clone (each "
+                         f"seed starts from fresh weights). Received: model {model.name!r} ({error})") from error
 
 
 def he_reinitialise(model: keras.Model, seed: int) -> keras.Model:

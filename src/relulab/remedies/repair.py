@@ -134,7 +134,7 @@ def repair(
 
     Raises:
         TypeError / ValueError: data that does not fit the model (shape, labels out of range, NaN), a bad
-            number, an unknown candidate.
+            number, an unknown candidate, a model Keras cannot clone (a subclassed model).
     """
     epochs = _validate.positive_int(epochs, name="epochs", owner="repair")
     batch_size = _validate.positive_int(batch_size, name="batch_size", owner="repair")
