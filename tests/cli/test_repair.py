@@ -96,3 +96,19 @@ def test_bad_input_is_one_line_exit_2_and_nothing_written(tmp_path, capsys, make
     assert len(err) == 1 and err[0].startswith("relulab repair: error: ")
     assert re.search(message, err[0]), err[0]
     assert not out.exists() and [p.name for p in tmp_path.iterdir() if p.name.startswith(".fixed")] == []
+
+
+def test_the_repaired_model_takes_the_values_as_stored_with_scaling_none(tmp_path):
+    raw = tmp_path / "raw.npz"
+    x = RNG.uniform(0, 100, (80, 6))
+    y = (x[:, 0] / 100 * 3).astype(int).clip(0, 2)
+    np.savez(raw, x_train=x, y_train=y, x_test=x[:40], y_test=y[:40])
+    out = tmp_path / "fixed"
+    assert main(["repair", str(_model(tmp_path / "m.keras")), "--data-path", str(raw), "--epochs", "2", "--seeds", "1",
+                 "--scaling", "none", "--out", str(out)]) == 0
+    table = json.loads((out / "repair.json").read_text())
+    chosen = next(row for row in table["rows"] if row["name"] == table["best"])
+    repaired = keras.saving.load_model(out / "model.keras")
+    accuracy = (repaired.predict(x[:40].astype("float32"), verbose=0).argmax(axis=1) == y[:40]).mean()
+    assert accuracy == pytest.approx(chosen["test_accuracies"][0], abs=1e-6)
+    assert json.loads((out / "config.json").read_text())["scaling"] == "none"

@@ -44,8 +44,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                                  "safe mode; never written")
     parser.add_argument("--dataset", help="built-in dataset (relulab list datasets) or a .npz/.csv file")
     parser.add_argument("--data-path", help="local copy of a built-in dataset; alone, a .npz/.csv file")
-    parser.add_argument("--scaling", choices=["unit", "standard"], default="unit",
-                        help="input scaling, as the model was trained with (not added to the saved model)")
+    parser.add_argument("--scaling", choices=["unit", "standard", "none"], default="unit",
+                        help="input scaling, as the model was trained with and is fed (none: the values as "
+                             "stored); the repaired model takes the same inputs, no scaling is added to it")
     parser.add_argument("--epochs", type=positive_int, default=5, help="epochs of each run")
     parser.add_argument("--lr", type=positive_float, default=None,
                         help="learning rate (default: the model's compiled optimizer's, else 1e-3)")
