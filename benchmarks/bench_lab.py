@@ -14,6 +14,12 @@ inside the stacked epoch calls only, after tracing their tf.function (which cost
 
     python benchmarks/bench_lab.py                       # ~4 minutes on 2 cores
     python benchmarks/bench_lab.py --rounds 1 --train-size 12000 --activations relu tanh   # a quick look
+    python benchmarks/bench_lab.py --end-to-end          # also the whole commands, each in a fresh process
+
+End to end (``--end-to-end``): what a user waits for. ``relulab compare`` on the same grid as one process
+(start-up, data, tracing, training, evaluation, plots, report) against one process that imports Keras and
+runs the same loop of one default ``fit`` per run (and an ``evaluate``), on the same data; the compare
+process's time is broken down by a second, instrumented run of the same stages in one process.
 
 Goals: stacked >= 6x faster than the sequential loop, at >= 40% of the sgemm rate; test accuracies of the
 two engines agree within seed noise (they train the same models).
@@ -35,8 +41,8 @@ import tensorflow as tf  # noqa: E402
 
 from relulab.lab.engine import SequentialEngine  # noqa: E402
 from relulab.lab.grid import Grid  # noqa: E402
-from relulab.lab.stack import Stack  # noqa: E402
-from relulab.lab.stacked import StackedEngine  # noqa: E402
+from relulab.lab.stacked.stack import Stack  # noqa: E402
+from relulab.lab.stacked.engine import StackedEngine  # noqa: E402
 
 ACTIVATIONS = ("relu", "leaky_relu(negative_slope=0.1)", "prelu", "sigmoid", "tanh")
 
@@ -95,6 +101,7 @@ def main() -> None:
     parser.add_argument("--test-size", type=int, default=None, help="first N test examples (default all)")
     parser.add_argument("--rounds", type=int, default=3, help="repeats of the side-by-side comparison")
     parser.add_argument("--diagnostics", action="store_true", help="both engines also record diagnostics")
+    parser.add_argument("--end-to-end", action="store_true", help="also time the whole commands in fresh processes")
     args = parser.parse_args()
 
     dataset = load_fashion(args.train_size, args.test_size)
@@ -138,6 +145,119 @@ def main() -> None:
               f"({flops / row.stk / 1e9:5.1f} GFLOP/s; training loop {row.loop:4.1f} s, "
               f"{loop_flops / row.loop / 1e9:5.1f} GFLOP/s) | speed-up {row.seq / row.stk:4.1f}x", flush=True)
     report(rows, runs, flops, loop_flops)
+    if args.end_to_end:
+        end_to_end(args, rows)
+
+
+PLAIN_LOOP = """
+import time, sys
+start = time.perf_counter()
+import os
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+import keras
+import numpy as np
+imported = time.perf_counter()
+data = np.load(sys.argv[1])
+x, y, xt, yt = data["x"], data["y"], data["xt"], data["yt"]
+specs = sys.argv[2].split("|")
+for seed in range(int(sys.argv[3])):
+    for activation in specs:
+        keras.utils.set_random_seed(seed)
+        model = keras.Sequential([keras.Input((x.shape[1],)), keras.layers.Dense(int(sys.argv[4]), activation=activation),
+                                  keras.layers.Dense(10, activation="softmax")])
+        model.compile(keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy", metrics=["accuracy"])
+        model.fit(x, y, batch_size=32, epochs=int(sys.argv[5]), verbose=0)
+        model.evaluate(xt, yt, verbose=0)
+print(f"{imported - start:.3f} {time.perf_counter() - start:.3f}")
+"""
+
+STAGES = """
+import time, sys, tempfile
+start = time.perf_counter()
+import relulab.cli  # what `relulab` imports before it parses its flags
+from relulab.lab import runner
+imported = time.perf_counter()
+marks = {}
+def timed(name, function):
+    def wrapper(*args, **kwargs):
+        begin = time.perf_counter()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            marks[name] = marks.get(name, 0.0) + time.perf_counter() - begin
+    return wrapper
+from relulab import data
+from relulab.lab.stacked import engine as stacked
+data.load = timed("data", data.load)
+stacked.StackedEngine.train = timed("training (tracing, training, evaluation, diagnostics)", stacked.StackedEngine.train)
+runner.rebuild = timed("summary, plots and report", runner.rebuild)
+import contextlib, io
+with contextlib.redirect_stdout(io.StringIO()):  # compare's table and report path
+    relulab.cli.main(sys.argv[1:] + ["--out", tempfile.mkdtemp() + "/lab"])
+total = time.perf_counter() - start
+print("start-up (import relulab, Keras, TensorFlow):", f"{imported - start:.3f}")
+for name, seconds in marks.items():
+    print(name + ":", f"{seconds:.3f}")
+print("other (grid, store, table):", f"{total - (imported - start) - sum(marks.values()):.3f}")
+"""
+
+
+def end_to_end(args, rows) -> None:
+    """``relulab compare`` as a process against the plain-Keras loop as a process, with a breakdown."""
+    import subprocess
+    import sys
+    import tempfile
+
+    from relulab import data
+
+    dataset = data.load("fashion_mnist", train_size=args.train_size, test_size=args.test_size)
+    folder = tempfile.mkdtemp()
+    arrays = f"{folder}/data.npz"
+    np.savez(arrays, x=dataset.x_train, y=dataset.y_train, xt=dataset.x_test, yt=dataset.y_test)
+    compare = ["--dataset", "fashion_mnist", "--activations", ",".join(args.activations), "--seeds",
+               str(len(args.seeds)), "--hidden", ",".join(map(str, args.hidden)), "--epochs", str(args.epochs),
+               "--batch-size", str(args.batch_size)]
+    for flag, value in (("--train-size", args.train_size), ("--test-size", args.test_size)):
+        if value:
+            compare += [flag, str(value)]
+    if not args.diagnostics:
+        compare.append("--no-diagnostics")
+    plain_activations = [a if a in ("relu", "sigmoid", "tanh") else {"prelu": "relu"}.get(a, "leaky_relu")
+                         for a in args.activations]
+    environment = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    print(f"\nend to end, each a fresh process ({args.rounds} round(s), alternating order):")
+    ratios, seconds = [], {"compare": [], "plain": []}
+    for index in range(args.rounds):
+        def run_compare():
+            begin = time.perf_counter()
+            subprocess.run([sys.executable, "-m", "relulab", "compare", *compare, "--out", f"{folder}/lab{index}"],
+                           check=True, capture_output=True, env=environment)
+            return time.perf_counter() - begin
+
+        def run_plain():
+            begin = time.perf_counter()
+            subprocess.run([sys.executable, "-c", PLAIN_LOOP, arrays, "|".join(plain_activations),
+                            str(len(args.seeds)), str(args.hidden[0]), str(args.epochs)],
+                           check=True, capture_output=True, env=environment)
+            return time.perf_counter() - begin
+
+        order = [("compare", run_compare), ("plain", run_plain)]
+        measured = {name: run() for name, run in (order if index % 2 == 0 else order[::-1])}
+        for name, value in measured.items():
+            seconds[name].append(value)
+        ratios.append(measured["plain"] / measured["compare"])
+        print(f"  round {index + 1}: relulab compare {measured['compare']:.1f} s | import keras + one fit per run "
+              f"{measured['plain']:.1f} s | {ratios[-1]:.1f}x", flush=True)
+    print(f"  median: relulab compare {statistics.median(seconds['compare']):.1f} s, plain Keras "
+          f"{statistics.median(seconds['plain']):.1f} s: {statistics.median(ratios):.1f}x end to end   [goal >= 6x]")
+    print("  (the plain loop uses Keras' own relu/leaky_relu(0.2) for relulab's leaky_relu and relu for prelu:"
+          " the same shapes and FLOPs)")
+    stages = subprocess.run([sys.executable, "-c", STAGES, "compare", *compare], check=True, capture_output=True,
+                            text=True, env=environment).stdout.strip().splitlines()
+    print("  where relulab compare's time goes (one instrumented run):")
+    for line in stages:
+        name, value = line.rsplit(": ", 1)
+        print(f"    {name:58s} {float(value):6.1f} s")
 
 
 def report(rows, runs, flops: float, loop_flops: float) -> None:

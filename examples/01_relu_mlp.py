@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import argparse
 
-import keras
+import relulab  # first: it keeps TensorFlow's start-up messages off the terminal
 
-import relulab
+import keras  # noqa: E402, I001 (after relulab, on purpose)
 
 
 def build_model(num_features: int, num_classes: int) -> keras.Model:

@@ -17,10 +17,10 @@ import argparse
 import tempfile
 from pathlib import Path
 
-import keras
-import numpy as np
+import relulab  # first: it keeps TensorFlow's start-up messages off the terminal
 
-import relulab
+import keras  # noqa: E402, I001 (after relulab, on purpose)
+import numpy as np
 
 
 @keras.saving.register_keras_serializable(package="examples")

@@ -4,6 +4,7 @@ layer of example 3 survives save and load in a fresh process (the article's own 
 from __future__ import annotations
 
 import importlib.util
+import os
 import re
 import subprocess
 import sys
@@ -16,8 +17,15 @@ import pytest
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 
+# TensorFlow's native start-up lines (absl's "I0000 00:00:... port.cc:153] oneDNN ...", the CUDA probe's
+# "E0000 ... failed call to cuInit") and the absl preamble before them.
+TF_NOISE = re.compile(r"^([IWEF]\d{4} \d\d:\d\d:|WARNING: All log messages before absl)|oneDNN|cuInit|cuda", re.I | re.M)
+
+
 def _run(*args: str) -> subprocess.CompletedProcess:
-    result = subprocess.run([sys.executable, *args], capture_output=True, text=True, timeout=300)
+    # as a user runs them: without the test suite's TF_CPP_MIN_LOG_LEVEL, which would hide the noise
+    env = {k: v for k, v in os.environ.items() if k not in ("TF_CPP_MIN_LOG_LEVEL", "RELULAB_TF_LOGS")}
+    result = subprocess.run([sys.executable, *args], capture_output=True, text=True, timeout=300, env=env)
     assert result.returncode == 0, result.stderr[-3000:]
     return result
 
@@ -29,6 +37,7 @@ def test_example_learns_the_digits_without_warnings(script):
     assert accuracy > 0.85  # chance is 0.10; three epochs of the article's model reach ~0.9 on digits
     python_warnings = re.findall(r"\b[A-Z]\w*Warning\b.*", result.stderr)  # UserWarning, DeprecationWarning, ...
     assert not python_warnings, python_warnings
+    assert not TF_NOISE.search(result.stderr), result.stderr  # quiet, as the command line is
 
 
 def test_custom_rectifier_round_trips_in_a_fresh_process(tmp_path):

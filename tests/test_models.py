@@ -68,3 +68,37 @@ def test_one_seed_gives_the_same_initial_weights_whatever_the_activation():
     keras.utils.set_random_seed(0)
     other = models.mlp(16, 3, hidden=[8, 8], seed=6).get_layer("dense_1").kernel
     assert not np.array_equal(keras.ops.convert_to_numpy(other), kernels["relu"][0])
+
+
+def test_cnn_is_two_convolutions_with_pooling_then_one_dense_layer():
+    model = models.cnn((28, 28), 10, activation="prelu", seed=0)
+    kinds = [type(layer).__name__ for layer in model.layers[1:]]
+    assert kinds == ["Reshape", "Conv2D", "PReLU", "MaxPooling2D", "Conv2D", "PReLU", "MaxPooling2D", "Flatten",
+                     "Dense", "PReLU", "Dense"]
+    assert [model.get_layer(n).filters for n in ("conv_1", "conv_2")] == list(models.CNN_FILTERS)
+    assert model.get_layer("dense_1").units == models.CNN_DENSE and model.output.shape == (None, 10)
+    assert model.get_layer("activation_1").alpha.shape == (1, 1, models.CNN_FILTERS[0])  # one slope per channel
+    assert isinstance(model.optimizer, keras.optimizers.Adam) and model.loss == "sparse_categorical_crossentropy"
+
+
+def test_cnn_initial_weights_depend_only_on_the_seed():
+    def kernels(activation, seed):
+        keras.utils.set_random_seed(seed)
+        model = models.cnn((8, 8, 1), 3, activation=activation, filters=(2, 3), dense=4, kernel_size=2, seed=seed)
+        return [np.asarray(layer.kernel) for layer in model.layers if hasattr(layer, "kernel")]
+
+    for a, b in zip(kernels("relu", 1), kernels("rrelu", 1)):
+        np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(kernels("relu", 1)[0], kernels("relu", 2)[0])
+
+
+@pytest.mark.parametrize(("kwargs", "error", "match"), [
+    ({"input_shape": (784,)}, ValueError, r"input_shape of cnn must be \(height, width\) or \(height, width, "
+                                          r"channels\). Received: input_shape=\(784,\)"),
+    ({"filters": 16}, TypeError, "filters of cnn must be a non-empty list of channel counts. Received: filters=16"),
+    ({"dense": 0}, ValueError, "dense of cnn must be an integer >= 1. Received: dense=0"),
+    ({"num_classes": 1}, ValueError, "num_classes of cnn must be >= 2"),
+])
+def test_cnn_bad_arguments(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        models.cnn(**{"input_shape": (28, 28, 1), "num_classes": 10, **kwargs})

@@ -14,6 +14,11 @@ class DataError(UserError, ValueError):
     """A dataset that cannot be loaded or is not usable as given (missing, corrupt, bad labels)."""
 
 
+class SizeError(UserError, ValueError):
+    """A size that cannot fit in this machine's memory (a model too wide, too many classes): refused before
+    anything is allocated, naming the value and the memory it would need."""
+
+
 @contextlib.contextmanager
 def user_input(what: str) -> Iterator[None]:
     """Turn the ``ValueError``/``TypeError`` that a check raises into a ``UserError`` about ``what``

@@ -1,4 +1,4 @@
-"""The article's model family: input -> hidden Dense layers with any activation -> softmax.
+"""The article's model family (input -> hidden Dense layers with any activation -> softmax) and a small CNN.
 
 ``mlp()`` with its defaults is the article's example 1 exactly: ``Dense(64, activation="relu")``,
 ``Dense(10, activation="softmax")``, glorot_uniform initialisation, Adam at 1e-3, (sparse) categorical
@@ -7,19 +7,58 @@ cross-entropy and accuracy.
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Sequence
 from typing import Any
 
 import keras
 
-from relulab import _validate, layers
+from relulab import _memory, _validate, layers
+from relulab.errors import SizeError
 
 DEFAULT_HIDDEN = (64,)  # units: the article's one hidden layer of 64
 DEFAULT_LEARNING_RATE = 1e-3  # Adam's step size (Keras' default)
 DEFAULT_INITIALIZER = "glorot_uniform"  # Keras' default kernel initializer
 DEFAULT_EPOCHS = 5  # passes over the training set, as in the article
 DEFAULT_BATCH_SIZE = 32  # examples per step (Keras' default)
+EVALUATION_BATCH_SIZE = 256  # examples per step when evaluating on the test set
+
+
+def parameter_count(inputs: int, widths: Sequence[int], num_classes: int) -> int:
+    """Weights and biases of the MLP: ``sum((fan_in + 1) * fan_out)`` over its Dense layers."""
+    sizes = [inputs, *widths, num_classes]
+    return sum((fan_in + 1) * fan_out for fan_in, fan_out in zip(sizes, sizes[1:]))
+
+
+def training_bytes(inputs: int, widths: Sequence[int], num_classes: int, *, rows: int = 0) -> int:
+    """A lower bound on the memory that training the MLP takes: 16 bytes per parameter (the float32
+    weight, its gradient and Adam's two moments) plus, for ``rows`` examples at once, 8 bytes per unit
+    (each output and its gradient)."""
+    units = inputs + sum(widths) + num_classes
+    return (parameter_count(inputs, widths, num_classes) * _memory.BYTES_PER_PARAMETER
+            + rows * units * 2 * _memory.BYTES_PER_FLOAT)
+
+
+def check_fits(input_shape: int | Sequence[int], num_classes: int, widths: Sequence[int], *, rows: int = 0,
+               name: str = "hidden", owner: str = "mlp") -> None:
+    """Refuse, before anything is allocated, an MLP whose training cannot fit in this machine's memory.
+
+    Raises:
+        SizeError: :func:`training_bytes` exceeds :func:`relulab._memory.available_bytes`; the message
+            names the widths, the memory needed and the memory there is.
+    """
+    shape = (input_shape,) if isinstance(input_shape, numbers.Integral) else tuple(input_shape)
+    inputs = math.prod(shape)
+    need, have = training_bytes(inputs, widths, num_classes, rows=rows), _memory.available_bytes()
+    if need > have:
+        batch = f" and the activations of {rows} examples at once" if rows else ""
+        raise SizeError(
+            f"{name} of {owner} ({list(widths)}) with {inputs} inputs and {num_classes} classes needs at least "
+            f"{_memory.describe_bytes(need)} to train ({parameter_count(inputs, widths, num_classes):.3g} "
+            f"parameters, 16 bytes each for the weight, its gradient and Adam's two moments{batch}); this "
+            f"machine has {_memory.describe_bytes(have)} of memory. Choose smaller widths."
+        )
 
 
 def hidden_sizes(hidden: int | Sequence[int] = DEFAULT_HIDDEN, depth: int | None = None) -> tuple[int, ...]:
@@ -97,6 +136,7 @@ def mlp(
 
     Raises:
         ValueError / TypeError: an argument out of range, or an unknown activation or initializer.
+        SizeError (a ValueError): a model whose weights cannot fit in this machine's memory.
     """
     widths = hidden_sizes(hidden, depth)
     shape = (input_shape,) if isinstance(input_shape, numbers.Integral) else tuple(input_shape)
@@ -104,6 +144,7 @@ def mlp(
         raise ValueError(f"num_classes of mlp must be >= 2. Received: num_classes={num_classes}")
     _validate.number(dropout, name="dropout", owner="mlp", minimum=0.0, maximum=0.99)
     _validate.number(learning_rate, name="learning_rate", owner="mlp", strictly_above=0.0)
+    check_fits(shape, num_classes, widths)  # before any weight is allocated
     initializer(kernel_initializer)  # check once; each layer gets its own instance below (an instance
     # passed in is cloned, so that layers never share one)
     check_activation(activation, widths)  # check the spec once, before building anything
@@ -132,6 +173,87 @@ def mlp(
             loss="sparse_categorical_crossentropy",
             metrics=["accuracy"],
         )
+    return model
+
+
+CNN_FILTERS = (16, 32)  # channels of the two convolutions
+CNN_DENSE = 64  # units of the dense layer before the softmax
+CNN_KERNEL_SIZE = 3  # height and width of each convolution's window, pixels
+
+
+def cnn(
+    input_shape: Sequence[int],
+    num_classes: int,
+    *,
+    activation: str | keras.layers.Layer = "relu",
+    filters: Sequence[int] = CNN_FILTERS,
+    dense: int = CNN_DENSE,
+    kernel_size: int = CNN_KERNEL_SIZE,
+    kernel_initializer: str | keras.initializers.Initializer = DEFAULT_INITIALIZER,
+    learning_rate: float = DEFAULT_LEARNING_RATE,
+    compile: bool = True,  # noqa: A002 (Keras' own word for it)
+    seed: int | None = None,
+    name: str = "cnn",
+) -> keras.Model:
+    """Build (and compile) a small convolutional network: the setting of He et al. and Xu et al. at CPU scale.
+
+    ``Conv2D(filters[0]) -> activation -> MaxPooling2D(2) -> Conv2D(filters[1]) -> activation ->
+    MaxPooling2D(2) -> Flatten -> Dense(dense) -> activation -> Dense(num_classes, softmax)``, with
+    "valid" convolutions of ``kernel_size`` and the activation as a separate layer (``activation_1`` ..
+    ``activation_3``). An image of shape ``(height, width)`` gets a channel axis first (layer ``channels``).
+
+    Example:
+        >>> model = cnn((28, 28, 1), 10, activation="prelu", seed=0)
+
+    Args:
+        input_shape: one image, ``(height, width)`` or ``(height, width, channels)``.
+        num_classes: size of the softmax output, >= 2.
+        activation: a relulab activation spec or a layer (one new layer per position is made from a spec).
+        filters: channels of each convolution, default (16, 32); one convolution + pooling per entry.
+        dense: units of the hidden dense layer, default 64. kernel_size: the convolutions' window, default 3.
+        kernel_initializer, learning_rate, compile, seed: as for :func:`mlp` (``seed`` seeds each
+            kernel initializer from ``(seed, layer index)``).
+
+    Raises:
+        ValueError / TypeError: an argument out of range, or an unknown activation or initializer.
+    """
+    shape = tuple(input_shape)
+    if len(shape) not in (2, 3) or not all(isinstance(d, numbers.Integral) and d >= 1 for d in shape):
+        raise ValueError(f"input_shape of cnn must be (height, width) or (height, width, channels). "
+                         f"Received: input_shape={input_shape!r}")
+    if _validate.positive_int(num_classes, name="num_classes", owner="cnn") < 2:
+        raise ValueError(f"num_classes of cnn must be >= 2. Received: num_classes={num_classes}")
+    if isinstance(filters, (str, numbers.Integral)) or not isinstance(filters, Sequence) or not filters:
+        raise TypeError(f"filters of cnn must be a non-empty list of channel counts. Received: filters={filters!r}")
+    filters = tuple(_validate.positive_int(f, name="filters", owner="cnn") for f in filters)
+    _validate.positive_int(dense, name="dense", owner="cnn")
+    _validate.positive_int(kernel_size, name="kernel_size", owner="cnn")
+    _validate.number(learning_rate, name="learning_rate", owner="cnn", strictly_above=0.0)
+    initializer(kernel_initializer)
+    layers.get(activation)
+
+    def act(index: int) -> keras.layers.Layer:  # a new layer per position, never the caller's instance
+        if isinstance(activation, keras.layers.Layer):
+            return activation.__class__.from_config({**activation.get_config(), "name": f"activation_{index}"})
+        return layers.get(activation, name=f"activation_{index}")
+
+    inputs = keras.Input(shape, name="inputs")
+    x = keras.layers.Reshape((*shape, 1), name="channels")(inputs) if len(shape) == 2 else inputs
+    for index, channels in enumerate(filters, start=1):
+        x = keras.layers.Conv2D(channels, kernel_size, kernel_initializer=_seeded(kernel_initializer, seed, index),
+                                name=f"conv_{index}")(x)
+        x = act(index)(x)
+        x = keras.layers.MaxPooling2D(2, name=f"pool_{index}")(x)
+    x = keras.layers.Flatten(name="flatten")(x)
+    x = keras.layers.Dense(dense, kernel_initializer=_seeded(kernel_initializer, seed, len(filters) + 1),
+                           name="dense_1")(x)
+    x = act(len(filters) + 1)(x)
+    outputs = keras.layers.Dense(num_classes, activation="softmax", kernel_initializer=_seeded(
+        "glorot_uniform", seed, len(filters) + 2), name="output")(x)
+    model = keras.Model(inputs, outputs, name=name)
+    if compile:
+        model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="sparse_categorical_crossentropy",
+                      metrics=["accuracy"])
     return model
 
 

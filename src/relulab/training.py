@@ -112,6 +112,8 @@ def train(
 ) -> TrainResult:
     """Build the model ``config`` describes and :func:`fit` it (loading the data unless given)."""
     dataset = load_data(config) if dataset is None else dataset
+    models.check_fits(dataset.input_shape, dataset.num_classes, config.hidden,
+                      rows=max(config.batch_size, models.EVALUATION_BATCH_SIZE), owner="TrainConfig")
     return fit(build_model(config, dataset), dataset, seed=config.seed, epochs=config.epochs,
                batch_size=config.batch_size, monitor=config.monitor, callbacks=callbacks, verbose=verbose)
 
@@ -140,7 +142,8 @@ def fit(
     start = time.perf_counter()
     fitted = model.fit(
         batches, epochs=epochs, steps_per_epoch=batches.steps_per_epoch, shuffle=False,
-        validation_data=(dataset.x_test, dataset.y_test), callbacks=callbacks, verbose=verbose,
+        validation_data=(dataset.x_test, dataset.y_test), validation_batch_size=models.EVALUATION_BATCH_SIZE,
+        callbacks=callbacks, verbose=verbose,
     )
     seconds = time.perf_counter() - start
     history = {key: [float(v) for v in values] for key, values in fitted.history.items()}

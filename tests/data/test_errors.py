@@ -150,6 +150,12 @@ NPZ = [
     case("length-mismatch", lambda t: npz(t, y_train=np.array([0, 1, 0])),
          r"^x_train in .*bad\.npz has 4 examples but y_train in .*bad\.npz has 3 labels; each example needs "
          r"exactly one label$"),
+    case("huge-label", lambda t: npz(t, y_test=np.array([0, 1, 10**9, 0])),
+         r"^y_test in .*bad\.npz: labels must be class indices 0\.\.K-1 with K at most 1,000 here \(the number of "
+         r"examples, or 1,000 if that is more\); found 1000000000 in example 2, which would make 1000000001 classes: "
+         r"their output layer alone would need at least 29\.8 GiB \(this machine has "),
+    case("huge-unsigned-label", lambda t: npz(t, y_train=np.array([0, 1, 2**64 - 1, 0], dtype=np.uint64)),
+         r"found 18446744073709551615 in example 2, which would make 18446744073709551616 classes"),
     case("shape-mismatch", lambda t: npz(t, x_test=np.zeros((4, 5))),
          r"x_test in .* has examples of shape \(5,\) but x_train in .* has \(3,\); train and test"),
 ]
@@ -165,6 +171,12 @@ CSV = [
          r"^labels \(column 'label'\) of .*bad\.csv must be integer class indices >= 0; found 'cat' on line 2$"),
     case("csv-fractional-labels", lambda t: csv(t, "0.5,1\n1,2\n"),
          r"^labels \(column 'column 1'\) of .*bad\.csv: labels must be integer .*; found 0\.5 in example 0$"),
+    case("csv-huge-label", lambda t: csv(t, "0,1\n1,2\n1000000000,3\n"),
+         r"^labels \(column 'column 1'\) of .*bad\.csv: labels must be class indices 0\.\.K-1 with K at most 1,000 "
+         r"here .*; found 1000000000 in example 2, which would make 1000000001 classes"),
+    case("csv-float-label-1e300", lambda t: csv(t, "0,1\n1,2\n1e300,3\n"),
+         r"; found 1e\+300 in example 2, which would make 1e\+300 classes: their output layer alone would need "
+         r"at least [0-9.e+]+ YiB"),
     case("csv-ragged", lambda t: csv(t, "label,a,b\n0,1,2\n1,2\n"),
          r"bad\.csv line 3 has 2 fields, expected 3 like line 1$"),
     case("csv-header-only", lambda t: csv(t, "label,a\n"), r"bad\.csv has a header but no data rows"),

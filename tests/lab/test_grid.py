@@ -18,7 +18,7 @@ def test_runs_cover_every_combination_once_with_canonical_specs():
 
 
 def test_a_parameterised_prelu_enters_a_comparison_and_starts_at_its_slope():
-    from relulab.lab.stack import initial_weights
+    from relulab.lab.stacked.stack import initial_weights
 
     grid = Grid(activations=("relu", "prelu(alpha_initializer=0.1)", "rrelu(seed=3)"), architectures=((8,),),
                 seeds=(0,))

@@ -11,7 +11,9 @@ import pytest
 from matplotlib.colors import to_hex
 from scipy import stats as scipy_stats
 
-from relulab.lab import plots, plots_data, plots_style
+from relulab.lab import figures as plots
+from relulab.lab.figures import data as plots_data
+from relulab.lab.figures import style as plots_style
 from relulab.lab.engine import RunResult
 from relulab.lab.grid import Grid
 

@@ -20,7 +20,8 @@ import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from relulab.lab import plots, report
+from relulab.lab import report
+from relulab.lab import figures as plots
 from relulab.lab.stats import Estimate, SummaryRow
 
 NAN = math.nan

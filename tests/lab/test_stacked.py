@@ -13,13 +13,13 @@ from sklearn.datasets import load_digits
 
 from relulab import training
 from relulab.activations import registry
-from relulab.lab import stack_activations
-from relulab.lab import stack_diagnostics as diag
+from relulab.lab.stacked import activations as stack_activations
+from relulab.lab.stacked import diagnostics as diag
 from relulab.lab.engine import SequentialEngine
 from relulab.lab.grid import RunSpec
-from relulab.lab.stack_data import StackData
-from relulab.lab.stack_activations import LayerActivations, groups_of, unstackable_reason
-from relulab.lab.stacked import StackedEngine, balanced_chunks
+from relulab.lab.stacked.data import StackData
+from relulab.lab.stacked.activations import LayerActivations, groups_of, unstackable_reason
+from relulab.lab.stacked.engine import StackedEngine, balanced_chunks
 from relulab.layers.base import ActivationLayer
 
 
@@ -200,6 +200,18 @@ def test_plan_groups_stackable_runs_and_keeps_activations_contiguous():
     order = [s.activation for stack in stacks[:3] for s in stack]
     assert order == ["relu"] * 3 + ["tanh"] * 3 + ["prelu"] * 3
     assert balanced_chunks(list(range(33)), 32) == [list(range(17)), list(range(17, 33))]
+
+
+def test_a_stack_holds_no_more_runs_than_fit_in_memory(monkeypatch):
+    from relulab.lab.stacked.engine import memory_fits
+
+    runs = [run(a, s) for s in range(4) for a in ("relu", "tanh")]
+    stacks, _ = StackedEngine().plan(runs, fits=lambda spec: 3)
+    assert [len(s) for s in stacks] == [3, 3, 2]
+    dataset = SimpleNamespace(input_shape=(64,), num_classes=10, x_test=np.zeros((450, 64)))
+    one_run = 16 * (65 * 8 + 9 * 10) + 1024 * (64 + 8 + 10) * 8  # hidden (8,): Adam's state, a probe's activations
+    monkeypatch.setenv("RELULAB_MEMORY_BYTES", str(5 * one_run + 1))
+    assert memory_fits(run("relu", 0, hidden=(8,)), dataset, 1024) == 5
 
 
 class _Recorder:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from relulab import _memory
 from relulab.data.dataset import Raw
 from relulab.errors import DataError
 
@@ -35,8 +36,20 @@ def features(x: np.ndarray, *, what: str) -> np.ndarray:
     return x
 
 
-def labels(y: np.ndarray, *, what: str) -> np.ndarray:
-    """``y`` as int64 class indices after checking each is an integer >= 0 (integer-valued floats pass);
+# The class count follows the largest label; it may exceed the number of examples (a test label need not
+# occur in training, a small file may skip labels), but not by more than this floor: labels of 10**9 in a
+# file of 100 examples are ids, not class indices, and their output layer would not fit in memory.
+MIN_CLASS_LIMIT = 1000
+
+
+def class_limit(examples: int) -> int:
+    """The most classes a file of ``examples`` examples may have: that many, or :data:`MIN_CLASS_LIMIT`."""
+    return max(MIN_CLASS_LIMIT, examples)
+
+
+def labels(y: np.ndarray, *, what: str, limit: int | None = None) -> np.ndarray:
+    """``y`` as int64 class indices after checking each is an integer >= 0 (integer-valued floats pass)
+    and, with ``limit``, below ``limit`` (checked before any conversion, so 1e300 is named as it is);
     one-hot rows (0/1, one 1 per row) become their indices."""
     y = np.asarray(y)
     if y.ndim == 2 and y.shape[1] == 1:
@@ -57,7 +70,23 @@ def labels(y: np.ndarray, *, what: str) -> np.ndarray:
     if y.size and y.min() < 0:
         index = int(np.argmin(y))
         raise DataError(f"{what}: {rule}; found {y[index].item()!r} in example {index}")
+    if limit is not None and y.size and y.max() >= limit:
+        index = int(np.argmax(y))
+        raise DataError(_too_many_classes(what, y[index].item(), index, limit))
     return y.astype(np.int64)
+
+
+def _too_many_classes(what: str, label: int | float, index: int, limit: int) -> str:
+    if isinstance(label, float) and abs(label) < 2**53:  # a csv's 1000000000.0 is the label 1000000000
+        label = int(label)
+    classes = label + 1
+    need = 2 * classes * _memory.BYTES_PER_PARAMETER  # one hidden unit's weight and a bias per class
+    return (
+        f"{what}: labels must be class indices 0..K-1 with K at most {limit:,} here (the number of examples, "
+        f"or {MIN_CLASS_LIMIT:,} if that is more); found {label!r} in example {index}, which would make "
+        f"{classes!r} classes: their output layer alone would need at least {_memory.describe_bytes(need)} "
+        f"(this machine has {_memory.describe_bytes(_memory.available_bytes())})"
+    )
 
 
 def same_length(x: np.ndarray, y: np.ndarray, *, what_x: str, what_y: str) -> None:
@@ -70,10 +99,12 @@ def same_length(x: np.ndarray, y: np.ndarray, *, what_x: str, what_y: str) -> No
 def raw(data: Raw) -> Raw:
     """``data`` with every array checked and converted: float32 features, int64 labels."""
     keys = ("train", "test") if data.has_split else ("train",)
+    examples = sum(np.shape(y)[0] if np.ndim(y) else 1 for y in (getattr(data, f"y_{split}") for split in keys))
+    limit = None if data.num_classes else class_limit(examples)  # a built-in's labels are checked against its count
     for split in keys:
         x_key, y_key = f"x_{split}", f"y_{split}"
         x = features(getattr(data, x_key), what=data.describe(x_key))
-        y = labels(getattr(data, y_key), what=data.describe(y_key))
+        y = labels(getattr(data, y_key), what=data.describe(y_key), limit=limit)
         same_length(x, y, what_x=data.describe(x_key), what_y=data.describe(y_key))
         _known_shape(data, x, x_key)
         _known_range(data, x, x_key)

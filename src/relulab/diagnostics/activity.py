@@ -15,6 +15,7 @@ counted over all its calls.
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -37,17 +38,25 @@ class LayerActivity:
     """What one site did on the probe. Unit indices are positions on the last axis."""
 
     units: int
-    sparsity: float  # fraction of exact zeros among the outputs
+    sparsity: float  # fraction of exact zeros among the outputs; NaN when not finite
     dead_units: tuple[int, ...] | None  # rectifiers and custom activations
     saturated_units: tuple[int, ...] | None  # saturating and custom activations
+    finite: bool = True  # every pre-activation and output was finite (False: a diverged model, NaN weights)
 
     @property
     def dead_fraction(self) -> float | None:
-        return None if self.dead_units is None else len(self.dead_units) / self.units
+        """None where it does not apply (not a rectifier), NaN where it was not measured (not finite)."""
+        return self._fraction(self.dead_units)
 
     @property
     def saturation(self) -> float | None:
-        return None if self.saturated_units is None else len(self.saturated_units) / self.units
+        """None where it does not apply (no asymptote), NaN where it was not measured (not finite)."""
+        return self._fraction(self.saturated_units)
+
+    def _fraction(self, units: tuple[int, ...] | None) -> float | None:
+        if units is None:
+            return None
+        return len(units) / self.units if self.finite else math.nan
 
 
 class ActivityCounter:
@@ -61,6 +70,7 @@ class ActivityCounter:
         self._examples: dict[str, int] = {}
         self._units: dict[str, int] = {}
         self._peaks: dict[str, float] = {}
+        self._finite: dict[str, bool] = {}
 
     def update(self, site: Site, pre: Any, out: Any) -> None:
         name, activation = site.name, site.activation
@@ -70,6 +80,8 @@ class ActivityCounter:
         self._zeros[name] = self._zeros.get(name, 0.0) + float(regimes.zero_fraction(out)) * n
         self._examples[name] = self._examples.get(name, 0) + n
         self._units[name] = int(out.shape[-1]) if len(out.shape) > 1 else 1
+        finite = bool(ops.all(ops.isfinite(pre))) and bool(ops.all(ops.isfinite(out)))
+        self._finite[name] = self._finite.get(name, True) and finite
         if activation.kind == "rectifier":  # fast path: the flat (or small-slope) side
             active = ops.convert_to_numpy(regimes.units_active(pre, activation))
             self._flag(self._active, name, active)
@@ -100,11 +112,13 @@ class ActivityCounter:
             if name not in self._examples:
                 continue
             active, unsaturated = self._active.get(name), self._unsaturated.get(name)
+            finite = self._finite[name]
             results[name] = LayerActivity(
                 units=self._units[name],
-                sparsity=self._zeros[name] / self._examples[name],
+                sparsity=self._zeros[name] / self._examples[name] if finite else math.nan,
                 dead_units=None if active is None else tuple(int(i) for i in np.flatnonzero(~active)),
                 saturated_units=None if unsaturated is None else tuple(int(i) for i in np.flatnonzero(~unsaturated)),
+                finite=finite,
             )
         return results
 

@@ -98,7 +98,8 @@ def _json_safe(value: Any) -> Any:
 
 
 def _percent(value: float | None) -> str:
-    return "-" if value is None else f"{100 * value:.1f}%"
+    """``"-"`` where a value does not apply (None) or was not measured (NaN: a diverged model)."""
+    return "-" if value is None or math.isnan(value) else f"{100 * value:.1f}%"
 
 
 def _number(value: float | None) -> str:

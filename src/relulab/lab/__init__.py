@@ -4,17 +4,18 @@
     >>> grid = lab.Grid(dataset="digits", activations=("relu", "tanh"), seeds=(0, 1, 2), epochs=3)
     >>> lab.run_experiment(grid, Path("lab/first"))
 
-Modules: ``grid`` (what is trained), ``engine``/``stacked``/``ray_engine`` (how), ``store`` (SQLite
-results), ``stats`` (confidence intervals, paired differences), ``plots`` and ``report`` (figures and
-the HTML page), ``exports`` (what is rebuilt from the store), ``presets`` (named experiments),
-``runner`` (the whole pipeline).
+Modules: ``grid`` (what is trained), ``user_model`` (``--model``: the user's own architecture),
+``engine``/``ray_engine`` and the package ``stacked`` (how runs are trained), ``store`` (SQLite results) and
+``lock`` (one writer per folder), ``stats`` (confidence intervals, paired differences), the package
+``figures`` and ``report`` (plots and the HTML page), ``exports`` (what is rebuilt from the store),
+``presets`` (named experiments), ``runner`` (the whole pipeline).
 """
 
 from relulab.lab.engine import RunResult, SequentialEngine
 from relulab.lab.grid import Grid, RunSpec, epoch_order
 from relulab.lab.presets import PRESETS, preset
 from relulab.lab.runner import Outcome, run_experiment
-from relulab.lab.stacked import StackedEngine
+from relulab.lab.stacked.engine import StackedEngine
 
 __all__ = ["PRESETS", "Grid", "Outcome", "RunResult", "RunSpec", "SequentialEngine", "StackedEngine", "epoch_order",
            "preset", "run_experiment"]

@@ -45,7 +45,7 @@ def check_plain(folder: Path) -> None:
     Raises:
         UserError: one of ``folder``'s report files, or ``plots/``, is a symbolic link.
     """
-    from relulab.lab.plots_captions import FIGURE_NAMES
+    from relulab.lab.figures.captions import FIGURE_NAMES
 
     names = ["summary.csv", "summary.json", "report.html", "plots", *(f"plots/{n}.png" for n in FIGURE_NAMES)]
     linked = [name for name in names if (folder / name).is_symlink()]
@@ -56,7 +56,7 @@ def check_plain(folder: Path) -> None:
 
 def write_all(folder: Path, snapshot: Snapshot) -> dict[str, Path]:
     """summary.csv, summary.json, plots/*.png and report.html in ``folder``; returns name -> path."""
-    from relulab.lab import plots, report
+    from relulab.lab import figures, report
 
     check_plain(folder)
     grid, results, rows = snapshot.grid, snapshot.results, snapshot.rows
@@ -65,10 +65,10 @@ def write_all(folder: Path, snapshot: Snapshot) -> dict[str, Path]:
     written["summary.json"].write_text(json_text(snapshot))
     plot_folder = folder / "plots"
     plot_folder.mkdir(exist_ok=True)
-    figures = plots.make_figures(results, grid, plot_folder) if results else {}
-    written.update(figures)
+    made = figures.make_figures(results, grid, plot_folder) if results else {}
+    written.update(made)
     written["report.html"] = report.write_html(
         folder / "report.html", experiment=snapshot.experiment, rows=rows, baseline=grid.baseline,
-        figures=figures, runs_total=len(grid.runs()), runs_done=len(results),
+        figures=made, runs_total=len(grid.runs()), runs_done=len(results),
     )
     return written

@@ -167,6 +167,7 @@ class Grid:
         """The one spelling of ``spec`` (:func:`relulab.layers.canonical`), checked."""
         if _STORED.get():
             return spec  # a stored grid: canonical and checked when it was made; nothing is imported or rebuilt
+        layers.get(spec)  # first, as train does: the layer's own checks (a float dtype) give train's message
         return layers.canonical(spec)
 
     def initializer_for(self, activation: str) -> str:

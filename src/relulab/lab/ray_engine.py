@@ -28,7 +28,7 @@ DEFAULT_UNIT_SIZE = 16
 def work_units(runs: Sequence[RunSpec], unit_size: int = DEFAULT_UNIT_SIZE) -> list[list[RunSpec]]:
     """Runs grouped by what they can share (architecture, learning rate, epochs, batch size), each
     group cut into chunks of at most ``unit_size``, in the order the runs came."""
-    from relulab.lab.stacked import stack_key
+    from relulab.lab.stacked.engine import stack_key
 
     groups: dict[tuple, list[RunSpec]] = {}
     for spec in runs:
@@ -38,7 +38,7 @@ def work_units(runs: Sequence[RunSpec], unit_size: int = DEFAULT_UNIT_SIZE) -> l
 
 def train_unit(unit: list[RunSpec], dataset: Any, diagnostics: bool) -> list[RunResult]:
     """What a Ray worker runs: the stacked engine on one work unit."""
-    from relulab.lab.stacked import StackedEngine
+    from relulab.lab.stacked.engine import StackedEngine
 
     results: list[RunResult] = []
     StackedEngine().train(unit, dataset, on_result=results.append, diagnostics=diagnostics)

@@ -18,8 +18,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from relulab.lab.plots_captions import CAPTIONS
-from relulab.lab.plots_data import architecture_title
+from relulab.lab.figures.captions import CAPTIONS
+from relulab.lab.figures.data import architecture_title
 from relulab.lab.stats import Estimate, SummaryRow
 
 MIME_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".svg": "image/svg+xml"}
@@ -51,7 +51,7 @@ def write_html(path: Path, *, experiment: Mapping[str, Any], rows: Sequence[Summ
         rows: the summary, one row per configuration (``relulab.lab.stats.summarise``).
         baseline: the activation that paired differences are taken against.
         figures: figure name -> image file (PNG, JPEG or SVG), embedded in this order; captions come
-            from ``relulab.lab.plots_captions.CAPTIONS``.
+            from ``relulab.lab.figures.captions.CAPTIONS``.
         runs_total, runs_done: the grid's number of runs and how many have finished.
 
     Raises:

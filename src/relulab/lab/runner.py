@@ -18,7 +18,7 @@ from relulab.lab import store as results_store
 from relulab.lab.engine import RunResult, SequentialEngine
 from relulab.lab.grid import Grid
 from relulab.lab.lock import LOCK_FILE, experiment_lock
-from relulab.lab.plots_captions import FIGURE_NAMES
+from relulab.lab.figures.captions import FIGURE_NAMES
 
 ENGINES = ("stacked", "sequential", "ray")
 
@@ -39,7 +39,7 @@ def make_engine(name: str, *, address: str | None = None) -> Any:
     if name == "sequential":
         return SequentialEngine()
     if name == "stacked":
-        from relulab.lab.stacked import StackedEngine
+        from relulab.lab.stacked.engine import StackedEngine
 
         return StackedEngine()
     if name == "ray":
@@ -131,7 +131,7 @@ def run_experiment(
         UserError: a bad dataset, model, engine or folder (see :func:`check_folder` and :func:`open_or_create`), or
             another process holds the folder's lock (:mod:`relulab.lab.lock`).
     """
-    from relulab import data
+    from relulab import data, models
 
     trainer = make_engine(engine, address=address)
     dataset = data.load(grid.dataset, data_path=grid.data_path, scaling=grid.scaling, flatten=grid.model is None,
@@ -141,6 +141,9 @@ def run_experiment(
 
         dataset = user_model.prepare(grid.model, dataset, grid.activations, seed=grid.seeds[0],
                                      learning_rate=grid.learning_rates[0])
+    for hidden in grid.architectures if grid.model is None else ():  # refused before the store is written
+        models.check_fits(dataset.input_shape, dataset.num_classes, hidden, name="architectures", owner="the grid",
+                          rows=max(grid.batch_size, models.EVALUATION_BATCH_SIZE))
     check_folder(folder)
     folder.mkdir(parents=True, exist_ok=True)
     with experiment_lock(folder), open_or_create(folder, grid, overwrite=overwrite, command=list(command)) as store:

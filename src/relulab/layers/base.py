@@ -26,6 +26,8 @@ def check_layer_kwargs(cls: type, kwargs: dict[str, Any]) -> dict[str, Any]:
     """Return ``kwargs`` if every key is a Keras layer argument; else a TypeError naming the stray one
     and the arguments ``cls`` allows (read from its constructor's signature)."""
     for key, value in kwargs.items():
+        if key == "dtype" and value is not None:
+            check_float_dtype(cls, value)
         if key not in KERAS_LAYER_ARGUMENTS:
             allowed = [p for p in inspect.signature(cls.__init__).parameters if p not in ("self", "kwargs")]
             own = ", ".join(allowed) if allowed else "none of its own"
@@ -35,6 +37,21 @@ def check_layer_kwargs(cls: type, kwargs: dict[str, Any]) -> dict[str, Any]:
                 f"plus Keras layer arguments (name, dtype, trainable)."
             )
     return kwargs
+
+
+def check_float_dtype(cls: type, value: Any) -> None:
+    """Refuse a ``dtype`` that is not a floating-point dtype or policy: an activation computed in integers
+    truncates every output and passes no gradient, so training with it only looks like it runs."""
+    try:
+        policy = keras.dtype_policies.get(value)
+        floating = all("float" in str(dtype) for dtype in (policy.compute_dtype, policy.variable_dtype))
+    except (TypeError, ValueError):
+        floating = False
+    if not floating:
+        raise ValueError(
+            f"dtype of {cls.__name__} must be a floating-point dtype or policy (float32, float16, bfloat16, "
+            f"float64, mixed_float16, mixed_bfloat16); integer activations have no gradient. Received: dtype={value!r}"
+        )
 
 
 class ActivationLayer(keras.layers.Layer):

@@ -11,7 +11,8 @@ Monte Carlo, vectorised: ``trials`` networks of ``depth`` hidden ReLU layers of 
 points drawn uniformly from ``[-1, 1]^input_dim`` (the same points for every network). A network counts
 as born dead when its last hidden layer's output is exactly the same on every point (a dead layer
 makes every later layer exactly constant). The standard error of the estimate is
-``sqrt(p * (1 - p) / trials)``.
+``sqrt(p * (1 - p) / trials)``. Gaussian kernels wider than the points are drawn in the points' span
+(:func:`_layer`): the same distribution from ``samples x width`` draws instead of ``fan_in x width``.
 """
 
 from __future__ import annotations
@@ -21,11 +22,13 @@ from collections.abc import Callable
 
 import numpy as np
 
-from relulab import _validate
+from relulab import _memory, _validate
+from relulab.errors import SizeError
 from relulab.initializers import RAI_BETA, RAI_SCALE
 
 Sampler = Callable[[np.random.Generator, int, int, int], tuple[np.ndarray, np.ndarray]]
-_BLOCK_ELEMENTS = 4_000_000  # floats per block of trials (bounds memory at about 32 MB per layer)
+_BLOCK_ELEMENTS = 4_000_000  # floats per block of trials (bounds memory at about 32 MB per array)
+_BYTES = 8  # float64
 
 
 def _symmetric(variance: float, uniform: bool) -> Sampler:
@@ -37,6 +40,7 @@ def _symmetric(variance: float, uniform: bool) -> Sampler:
         else:
             kernel = rng.normal(0.0, scale, shape)
         return kernel, np.zeros((trials, 1, width))
+    draw.variance = None if uniform else variance  # Gaussian kernels can be drawn in the samples' span
     return draw
 
 
@@ -57,13 +61,42 @@ SAMPLERS: dict[str, Sampler] = {
 }
 
 
-def _constant_fraction(sampler: Sampler, rng: np.random.Generator, points: np.ndarray, trials: int,
-                       width: int, depth: int) -> int:
+def _gaussian(sampler: Sampler) -> float | None:
+    return getattr(sampler, "variance", None)
+
+
+def _layer(sampler: Sampler, rng: np.random.Generator, hidden: np.ndarray, width: int, direct: bool) -> np.ndarray:
+    """The next layer's pre-activations ``hidden @ kernel + bias`` for a fresh kernel per network.
+
+    A Gaussian kernel ``W`` with more rows (``fan_in``) than there are points is not drawn: with the thin
+    QR factorisation ``hidden^T = Q R``, ``hidden @ W = R^T (Q^T W)``, and ``Q^T W`` has i.i.d. entries of
+    ``W``'s distribution because ``Q``'s columns are orthonormal (and ``W`` is independent of ``hidden``).
+    So ``samples x width`` normal draws give exactly the distribution of ``fan_in x width`` of them.
+    """
+    trials, samples, fan_in = hidden.shape
+    variance = _gaussian(sampler)
+    if direct or variance is None or fan_in <= samples:
+        kernel, bias = sampler(rng, trials, fan_in, width)
+        return hidden @ kernel + bias
+    r = np.linalg.qr(np.swapaxes(hidden, 1, 2), mode="r")  # (trials, samples, samples)
+    z = rng.normal(0.0, math.sqrt(variance / fan_in), (trials, samples, width))
+    return np.swapaxes(r, 1, 2) @ z
+
+
+def _constant_count(sampler: Sampler, rng: np.random.Generator, points: np.ndarray, trials: int,
+                    width: int, depth: int, direct: bool = False) -> int:
     hidden = np.broadcast_to(points, (trials, *points.shape))
     for _ in range(depth):
-        kernel, bias = sampler(rng, trials, hidden.shape[-1], width)
-        hidden = np.maximum(hidden @ kernel + bias, 0.0)
+        hidden = np.maximum(_layer(sampler, rng, hidden, width, direct), 0.0)
     return int(np.all(hidden == hidden[:, :1, :], axis=(1, 2)).sum())
+
+
+def trial_elements(width: int, input_dim: int, samples: int, initializer: str) -> int:
+    """Floats held at once for one network: its largest kernel (or, for Gaussian kernels wider than the
+    points, the ``samples x width`` draws) plus its activations."""
+    fan_in = max(width, input_dim)
+    drawn = samples if _gaussian(SAMPLERS[initializer]) is not None else fan_in
+    return (min(drawn, fan_in) + 1) * width + 3 * samples * fan_in
 
 
 def born_dead_probability(
@@ -92,18 +125,40 @@ def born_dead_probability(
         trials: networks drawn, default 2000. samples: input points per network, default 64.
         seed: seed of the draws, default 0.
 
+    Cost: time grows as ``trials * depth * samples * width * min(width, samples)`` for Gaussian kernels
+    (he_normal, glorot_normal, lecun_normal: drawn in the span of the points, see :func:`_layer`) and as
+    ``trials * depth * samples * width ** 2`` for he_uniform and rai, whose kernels are drawn whole.
+
     Raises:
         TypeError / ValueError: a size that is not an integer >= 1, an unknown initializer.
+        SizeError (a ValueError): one network does not fit in this machine's memory; the message names
+            the memory it needs.
     """
     sizes = {name: _validate.positive_int(value, name=name, owner="born_dead_probability")
              for name, value in dict(width=width, depth=depth, input_dim=input_dim, trials=trials,
                                      samples=samples).items()}
     _validate.one_of(initializer, tuple(SAMPLERS), name="initializer", owner="born_dead_probability")
+    elements = trial_elements(width, input_dim, samples, initializer)
+    if elements * _BYTES > _memory.available_bytes():
+        gaussian = _gaussian(SAMPLERS[initializer]) is not None
+        held = f"{samples} x {width} draws" if gaussian else f"{width} x {width} kernel"
+        raise SizeError(
+            f"width of born_dead_probability: {width} with initializer {initializer!r} needs "
+            f"{_memory.describe_bytes(elements * _BYTES)} for one network (its {held} and its activations, in "
+            f"float64); this machine has {_memory.describe_bytes(_memory.available_bytes())}. Choose a smaller width"
+            + ("." if gaussian else ", or a Gaussian initializer (he_normal, glorot_normal, lecun_normal), whose "
+                                    "kernels are drawn as samples x width.")
+        )
+    from threadpoolctl import threadpool_limits  # scikit-learn's dependency
+
     rng = np.random.default_rng(seed)
     points = rng.uniform(-1.0, 1.0, (sizes["samples"], sizes["input_dim"]))
-    per_block = max(1, _BLOCK_ELEMENTS // (sizes["samples"] * max(width, input_dim)))
+    per_block = max(1, _BLOCK_ELEMENTS // elements)
     dead = 0
-    for start in range(0, trials, per_block):
-        block = min(per_block, trials - start)
-        dead += _constant_fraction(SAMPLERS[initializer], rng, points, block, width, depth)
+    # One BLAS thread: the products are many small ones (one per network), for which OpenBLAS' threads
+    # cost far more than they bring (measured 40x slower with them on a busy 2-core machine).
+    with threadpool_limits(limits=1, user_api="blas"):
+        for start in range(0, trials, per_block):
+            block = min(per_block, trials - start)
+            dead += _constant_count(SAMPLERS[initializer], rng, points, block, width, depth)
     return dead / trials

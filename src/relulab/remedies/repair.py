@@ -127,7 +127,7 @@ def repair(
             one inferred from the output (:func:`relulab.diagnostics.targets.infer_loss`).
         candidates: train these (names of :data:`relulab.remedies.candidates.CANDIDATES`) instead of those the
             diagnosis points to. progress: an object with ``update(total_steps, done_steps)``, such as
-            :class:`relulab.progress.StepProgress`.
+            :class:`relulab.progress.StepProgress` (over the runs after the first, which the diagnosis needs).
 
     Returns:
         A :class:`RepairResult`: the diagnosis, one row per candidate, the best's name and its seed-0 model.
@@ -163,10 +163,8 @@ def repair(
         names = catalogue.from_advice([*(a.code for a in diagnosis.advice), *codes])
     skipped = {n: why for n in names if (why := catalogue.applicable(model, n))}
     names = [n for n in names if n not in skipped]
-    steps = math.ceil(len(split.x_train) / batch_size) * epochs
-    total = steps * len(names) * len(seeds)
-    if progress is not None:
-        progress.update(total, steps)
+    # the bar covers the runs still to do (the original's first seed, trained above, is not in it)
+    total = math.ceil(len(split.x_train) / batch_size) * epochs * (len(names) * len(seeds) - 1)
     for name in names:
         for seed in seeds:
             if name == "original" and seed == seeds[0]:

@@ -19,7 +19,7 @@ from matplotlib.figure import Figure
 from relulab import activations as registry
 from relulab import layers
 from relulab.activations.derivative import value_and_derivative
-from relulab.lab.plots_style import Colour, colours_for, line_style, new_figure, shared_legend
+from relulab.lab.figures.style import Colour, colours_for, line_style, new_figure, shared_legend
 
 X_RANGE = (-4.0, 4.0)  # input range drawn (pre-activation units)
 POINTS = 801  # samples over X_RANGE: step 0.01, with x = 0 exactly

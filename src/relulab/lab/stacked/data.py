@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
-from relulab.lab import stack_diagnostics as diag
+from relulab.lab.stacked import diagnostics as diag
 
 
 @dataclasses.dataclass(frozen=True)

@@ -108,8 +108,10 @@ class LayerActivations:
     def __call__(self, z: tf.Tensor, *, training: bool, step: tf.Tensor | None = None) -> tf.Tensor:
         if len(self.groups) == 1:
             return self._apply(0, z, training=training, step=step)
-        parts = [self._apply(index, z[group.start:group.stop], training=training, step=step)
-                 for index, group in enumerate(self.groups)]
+        # tf.split, not slicing: a slice's gradient is a zero-padded copy of the whole tensor per group
+        # (measured 4x slower on the stacked CNN); split's gradient is one concat.
+        slices = tf.split(z, [group.stop - group.start for group in self.groups], axis=0)
+        parts = [self._apply(index, part, training=training, step=step) for index, part in enumerate(slices)]
         return tf.concat(parts, axis=0)
 
     def _apply(self, index: int, z: tf.Tensor, *, training: bool, step: tf.Tensor | None) -> tf.Tensor:

@@ -1,7 +1,7 @@
 """What each of the lab's figures shows: the captions the HTML report prints under them.
 
 Kept apart from the drawing code so that the report can caption figures without importing
-matplotlib. Keys are the names :func:`relulab.lab.plots.make_figures` returns.
+matplotlib. Keys are the names :func:`relulab.lab.figures.make_figures` returns.
 """
 
 from __future__ import annotations

@@ -4,8 +4,8 @@ Layout: layer ``l``'s kernels are one variable of shape ``(K, fan_in, fan_out)``
 ``(K, fan_out)``; run ``k`` is slice ``k``, started from the weights ``models.mlp`` gives it alone after
 ``keras.utils.set_random_seed(spec.seed)``. A training step takes ``(K, b)`` indices, one row per run in
 that run's own data order, gathers each run's batch, runs one batched matmul per layer, applies each
-activation group once (:mod:`relulab.lab.stack_activations`), and updates every variable with the fused
-Adam kernel (:mod:`relulab.lab.fused_adam`). The loss differentiated is the sum over runs of each run's
+activation group once (:mod:`relulab.lab.stacked.activations`), and updates every variable with the fused
+Adam kernel (:mod:`relulab.lab.stacked.fused_adam`). The loss differentiated is the sum over runs of each run's
 batch-mean cross-entropy, so each run's gradient is its own. One epoch is one call of a ``tf.function``
 whose ``tf.range`` loop runs every step.
 """
@@ -19,11 +19,11 @@ import numpy as np
 import tensorflow as tf
 
 from relulab import models
-from relulab.lab import stack_diagnostics as diag
-from relulab.lab.fused_adam import FusedAdam
+from relulab.lab.stacked import diagnostics as diag
+from relulab.lab.stacked.fused_adam import FusedAdam
 from relulab.lab.grid import RunSpec
-from relulab.lab.stack_data import StackData
-from relulab.lab.stack_activations import LayerActivations, groups_of
+from relulab.lab.stacked.data import StackData
+from relulab.lab.stacked.activations import LayerActivations, groups_of
 from relulab.layers import PReLU
 
 EVAL_CHUNK = 4096  # test examples per forward pass of the evaluation
@@ -52,7 +52,7 @@ class Stack:
     """The variables, the compiled epoch, the evaluation and the diagnostics of stacked runs.
 
     ``specs`` must share hidden widths, epochs, batch size and learning rate, with equal activations next to
-    each other (:class:`relulab.lab.stacked.StackedEngine` sorts them so).
+    each other (:class:`relulab.lab.stacked.engine.StackedEngine` sorts them so).
     """
 
     def __init__(self, specs: Sequence[RunSpec], input_shape: Sequence[int], num_classes: int) -> None:
@@ -171,7 +171,7 @@ class Stack:
         return fractions, norms  # (K, hidden layers, 3), (K, kernel layers)
 
     def diagnose(self, data: StackData) -> list[dict[str, float]]:
-        """Per run, its diagnostics keys for this moment (see :mod:`relulab.lab.stack_diagnostics`)."""
+        """Per run, its diagnostics keys for this moment (see :mod:`relulab.lab.stacked.diagnostics`)."""
         per_run = [diag.regimes(g) for g in self.groups for _ in range(g.start, g.stop)]
         fractions, norms = self._probe(data.x_probe, data.y_probe, tf.constant(np.array(per_run, np.float32).T))
         fractions, norms = fractions.numpy(), norms.numpy()

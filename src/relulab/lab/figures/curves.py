@@ -2,7 +2,7 @@
 
 Each line is one activation's mean over seeds, its band the 95% Student-t interval over seeds (no
 band with one seed). At most four architectures are drawn: the shallowest, the deepest and evenly
-spaced ones between (see :func:`relulab.lab.plots_data.panel_architectures`).
+spaced ones between (see :func:`relulab.lab.figures.data.panel_architectures`).
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from collections.abc import Callable, Mapping, Sequence
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from relulab.lab import plots_data as data
+from relulab.lab.figures import data
 from relulab.lab.engine import RunResult
-from relulab.lab.plots_style import (Colour, colours_for, line_style, message_panel, new_figure, plot_band,
+from relulab.lab.figures.style import (Colour, colours_for, line_style, message_panel, new_figure, plot_band,
                                      shared_legend)
 
 METRIC_LABELS = {  # history key -> y axis label (with its unit)

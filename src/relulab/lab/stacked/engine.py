@@ -2,17 +2,17 @@
 
 The article's MLP at batch 32 is too small for one ``fit`` to use the machine: per-step overhead
 dominates. :class:`StackedEngine` stacks up to ``max_stack`` runs that share hidden widths, epochs, batch
-size and learning rate into one :class:`~relulab.lab.stack.Stack` (weights ``(K, fan_in, fan_out)``,
+size and learning rate into one :class:`~relulab.lab.stacked.stack.Stack` (weights ``(K, fan_in, fan_out)``,
 one batched matmul per layer, one fused Adam, one ``tf.function`` call per epoch). Each run keeps what
 it would have alone: the initial weights ``models.mlp`` gives it after
 ``keras.utils.set_random_seed(seed)``, its own Adam state, its own data order (:func:`epoch_order`,
 gathered by index inside the step), metrics and diagnostics. It writes the history keys of
-:mod:`relulab.lab.engine`; diagnostics are defined in :mod:`relulab.lab.stack_diagnostics`.
+:mod:`relulab.lab.engine`; diagnostics are defined in :mod:`relulab.lab.stacked.diagnostics`.
 
 Falls back to ``fallback`` (default :class:`SequentialEngine`) for:
 - every run, when Keras' backend is not TensorFlow or the dtype policy is not float32 (the stack is
   written in TensorFlow, in float32);
-- runs whose activation the stack cannot apply itself (:func:`~relulab.lab.stack_activations.unstackable_reason`):
+- runs whose activation the stack cannot apply itself (:func:`~relulab.lab.stacked.activations.unstackable_reason`):
   a registered layer with its own ``call`` other than PReLU and RReLU (none in relulab's registry), or a
   custom layer class (``"package.module:Class"``) with variables; weightless custom layers are stacked;
 - runs of a user's model (``--model``): the stack is built for the MLP family;
@@ -21,17 +21,7 @@ Falls back to ``fallback`` (default :class:`SequentialEngine`) for:
 RReLU runs are statistically the same model as alone, not bitwise: their random slopes are drawn
 from ``(seed, layer, step)``, not from the Keras layer's generator.
 
-Mechanism, chosen by measurement (784-64-10, batch 32, 15 runs, 2-core AMD EPYC with AVX-512, TF 2.21,
-interleaved repeats on a machine shared with other jobs; run-samples/s = examples per second summed
-over runs): (a) one default ``fit`` per run ~31k; (b) ``fit(steps_per_execution=100)`` ~60k; (c) one
-Keras functional model with 15 branches, ``steps_per_execution=100``, ~108k; (d) stacked weights in a
-``tf.range`` epoch loop: with Keras' Adam ~175-370k, with TensorFlow's fused ``ResourceApplyAdam``
-~380-540k (this engine; 5 activations x 3 seeds: ~1,000 steps/s = 480k once warm on a quiet machine);
-(e) JAX ``vmap`` + ``lax.scan`` ~275k. Tried in (d) and not kept: XLA (``jit_compile=True``, ~10% slower),
-one first-layer matmul per seed shared by its runs, and gathering each seed's batch once (no gain),
-other TensorFlow thread counts (slower). What bounds it: Adam reads and writes ~28 bytes per parameter per
-step against ~130 FLOPs per parameter per step at batch 32, so the update costs about as much as the
-matmuls. ``benchmarks/bench_lab.py`` measures the engine end to end against (a).
+Why this mechanism (the alternatives measured, and what bounds its speed): ``benchmarks/README.md``.
 """
 
 from __future__ import annotations
@@ -41,12 +31,13 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import keras
+import numpy as np
 
 from relulab.lab.engine import Engine, RunResult, SequentialEngine
 from relulab.lab.grid import RunSpec
-from relulab.lab.stack import Stack
-from relulab.lab.stack_data import StackData, steps_per_epoch
-from relulab.lab.stack_activations import unstackable_reason
+from relulab.lab.stacked.stack import EVAL_CHUNK, Stack
+from relulab.lab.stacked.data import StackData, steps_per_epoch
+from relulab.lab.stacked.activations import unstackable_reason
 
 MAX_STACK = 32  # runs per stack; more runs per step use the machine better, until memory and cache run out
 MIN_STACK = 2  # smaller groups go to the fallback engine
@@ -67,6 +58,17 @@ def balanced_chunks(items: Sequence[Any], limit: int) -> list[list[Any]]:
         chunks.append(list(items[start:stop]))
         start = stop
     return chunks
+
+
+def memory_fits(spec: RunSpec, dataset: Any, probe_size: int) -> int:
+    """How many runs like ``spec`` a stack can hold in this machine's memory (a lower bound per run: its
+    parameters with Adam's state, and the activations of its largest batch: training, probe or evaluation)."""
+    from relulab import _memory, models
+
+    inputs = int(np.prod(dataset.input_shape))
+    rows = max(spec.batch_size, probe_size, min(EVAL_CHUNK, len(dataset.x_test)))
+    need = models.training_bytes(inputs, spec.hidden, dataset.num_classes, rows=rows)
+    return _memory.available_bytes() // need
 
 
 class StackedEngine:
@@ -92,8 +94,12 @@ class StackedEngine:
         self.probe_size = _validate.positive_int(probe_size, name="probe_size", owner="StackedEngine")
         self.fallback = SequentialEngine() if fallback is None else fallback
 
-    def plan(self, runs: Sequence[RunSpec]) -> tuple[list[list[RunSpec]], list[RunSpec]]:
-        """The stacks (runs sorted so equal activations are contiguous) and the runs left to the fallback."""
+    def plan(self, runs: Sequence[RunSpec], *, fits: Callable[[RunSpec], int] | None = None,
+             ) -> tuple[list[list[RunSpec]], list[RunSpec]]:
+        """The stacks (runs sorted so equal activations are contiguous) and the runs left to the fallback.
+
+        ``fits(spec)``: how many runs like ``spec`` fit in memory at once; a stack holds at most that many
+        (default: ``max_stack``)."""
         if keras.backend.backend() != "tensorflow" or keras.config.dtype_policy().name != "float32":
             return [], list(runs)
         groups: dict[tuple, list[RunSpec]] = {}
@@ -110,12 +116,13 @@ class StackedEngine:
                 continue
             first_seen = {a: i for i, a in reversed(list(enumerate(s.activation for s in group)))}
             ordered = sorted(group, key=lambda s: first_seen[s.activation])
-            stacks.extend(balanced_chunks(ordered, self.max_stack))
+            limit = self.max_stack if fits is None else max(1, min(self.max_stack, fits(group[0])))
+            stacks.extend(balanced_chunks(ordered, limit))
         return stacks, rest
 
     def train(self, runs: Sequence[RunSpec], dataset: Any, *, on_result: Callable[[RunResult], None],
               on_progress: Callable[[int], None] = lambda steps: None, diagnostics: bool = True) -> None:
-        stacks, rest = self.plan(runs)
+        stacks, rest = self.plan(runs, fits=lambda spec: memory_fits(spec, dataset, self.probe_size))
         data = StackData.from_dataset(dataset, self.probe_size) if stacks else None
         for specs in stacks:
             results, _ = self.train_stack(specs, data, on_progress=on_progress, diagnostics=diagnostics)

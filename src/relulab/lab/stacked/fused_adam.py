@@ -4,8 +4,7 @@ The update is Keras' ``Adam`` (no AMSGrad, no weight decay) with its defaults re
 ``keras.optimizers.Adam``: ``m += (g - m)(1 - beta_1)``, ``v += (g^2 - v)(1 - beta_2)``,
 ``w -= lr_t m / (sqrt(v) + epsilon)`` with ``lr_t = lr sqrt(1 - beta_2^t) / (1 - beta_1^t)``.
 ``ResourceApplyAdam`` computes exactly this in one kernel, where Keras' optimizer runs about ten
-elementwise ops per variable; on the stacked MLP that is the difference between ~500 and ~1,100 steps/s
-(see :mod:`relulab.lab.stacked`). Adam is elementwise, so one Adam over stacked variables is one Adam
+elementwise ops per variable (what that saves on the stacked MLP: ``benchmarks/README.md``). Adam is elementwise, so one Adam over stacked variables is one Adam
 per run, given one learning rate. TensorFlow only.
 """
 

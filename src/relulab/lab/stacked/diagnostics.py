@@ -35,7 +35,7 @@ from relulab.diagnostics.probe import DEFAULT_PROBE_SIZE as PROBE_SIZE
 from relulab.diagnostics.probe import spread
 from relulab.diagnostics.regimes import SATURATION_TOLERANCE
 from relulab.diagnostics.slopes import DEAD_DERIVATIVE, SATURATION_DERIVATIVE
-from relulab.lab.stack_activations import Group
+from relulab.lab.stacked.activations import Group
 
 __all__ = ["ASYMPTOTES", "PROBE_SIZE", "SATURATION_TOLERANCE", "gradient_entries", "history_entries", "probe_indices",
            "regimes", "unit_fractions"]
@@ -67,7 +67,8 @@ def unit_fractions(pre: Any, out: Any, threshold: Any, max_value: Any, lower: An
 
     ``pre`` and ``out``: ``(runs, examples, units)``; the regime bounds: ``(runs,)``, NaN where a regime
     does not apply to a run (its fraction is then 0 and meaningless). With ``slope`` (``f'(pre)``, same
-    shape), runs without any bound (custom layers) are measured through the derivative. ``keras.ops`` only.
+    shape), runs without any bound (custom layers) are measured through the derivative. A run with a NaN or
+    infinite value gets NaN for all three (not measured). ``keras.ops`` only.
     """
     bounds = [ops.reshape(ops.cast(b, pre.dtype), (-1, 1, 1)) for b in (threshold, max_value, lower, upper)]
     threshold, max_value, lower, upper = bounds
@@ -84,7 +85,10 @@ def unit_fractions(pre: Any, out: Any, threshold: Any, max_value: Any, lower: An
         dead = ops.where(custom, ops.mean(ops.cast(ops.all(r <= DEAD_DERIVATIVE, axis=1), "float32"), axis=-1), dead)
         stuck = ops.where(custom, ops.mean(ops.cast(ops.all(r <= SATURATION_DERIVATIVE, axis=1), "float32"), axis=-1),
                           stuck)
-    return dead, stuck, zeros
+    # a diverged run (NaN or infinite values) is not measured: NaN, shown as "-", not "0% dead"
+    finite = ops.logical_and(ops.all(ops.isfinite(pre), axis=(1, 2)), ops.all(ops.isfinite(out), axis=(1, 2)))
+    unmeasured = ops.full_like(dead, math.nan)
+    return tuple(ops.where(finite, value, unmeasured) for value in (dead, stuck, zeros))
 
 
 def history_entries(group: Group, layer: str, dead: float, saturated: float, zeros: float) -> dict[str, float]:

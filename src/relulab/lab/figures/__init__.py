@@ -4,14 +4,14 @@ Each figure function takes data and returns a ``matplotlib.figure.Figure`` drawn
 (pyplot is never used, so no global state leaks between calls), or None when the results lack what it
 plots (for instance a lab run without diagnostics has no dead fractions or gradient norms).
 
-    >>> paths = make_figures(store.results(), store.grid(), run_folder / "figures")
+    >>> paths = make_figures(snapshot.results, snapshot.grid, folder / "plots")
     >>> sorted(paths)
     ['accuracy_vs_depth', 'activation_functions', 'dead_fraction', 'gradient_flow', 'learning_curves', 'loss_curves']
 
 One activation has one colour in every figure (assigned in the grid's order). Decisions that shape
 the figures are documented in their modules: learning-rate selection in
-:mod:`relulab.lab.plots_data`, panels in :mod:`relulab.lab.plots_curves`, the log-scale averaging in
-:mod:`relulab.lab.plots_gradients`, the single-architecture case in :mod:`relulab.lab.plots_depth`.
+:mod:`relulab.lab.figures.data`, panels in :mod:`relulab.lab.figures.curves`, the log-scale averaging in
+:mod:`relulab.lab.figures.gradients`, the single-architecture case in :mod:`relulab.lab.figures.depth`.
 """
 
 from __future__ import annotations
@@ -23,12 +23,12 @@ from matplotlib.figure import Figure
 
 from relulab.lab.engine import RunResult
 from relulab.lab.grid import Grid
-from relulab.lab.plots_activations import activation_functions
-from relulab.lab.plots_captions import CAPTIONS, FIGURE_NAMES
-from relulab.lab.plots_curves import dead_fraction, learning_curves
-from relulab.lab.plots_depth import accuracy_vs_depth
-from relulab.lab.plots_gradients import gradient_flow
-from relulab.lab.plots_style import DPI, activation_colours
+from relulab.lab.figures.activations import activation_functions
+from relulab.lab.figures.captions import CAPTIONS, FIGURE_NAMES
+from relulab.lab.figures.curves import dead_fraction, learning_curves
+from relulab.lab.figures.depth import accuracy_vs_depth
+from relulab.lab.figures.gradients import gradient_flow
+from relulab.lab.figures.style import DPI, activation_colours
 
 __all__ = ["CAPTIONS", "accuracy_vs_depth", "activation_functions", "dead_fraction", "figures", "gradient_flow",
            "learning_curves", "make_figures"]

@@ -15,9 +15,9 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 from matplotlib.figure import Figure
 
-from relulab.lab import plots_data as data
+from relulab.lab.figures import data
 from relulab.lab.engine import RunResult
-from relulab.lab.plots_style import Colour, colours_for, line_style, new_figure, shared_legend
+from relulab.lab.figures.style import Colour, colours_for, line_style, new_figure, shared_legend
 from relulab.lab.stats import Estimate, mean_ci
 
 DODGE = 0.25  # total sideways spread of one architecture's error bars, in x units

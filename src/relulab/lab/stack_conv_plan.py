@@ -1,0 +1,205 @@
+"""Which Keras models the convolutional stack takes, read as a list of operations.
+
+A model is stackable when it is a plain chain (one input, one output, each layer fed by the one before)
+of these layers, in ``channels_last``: ``InputLayer``, ``Reshape``, ``Conv2D`` (groups 1, dilation 1,
+any strides, "valid" or "same"), ``MaxPooling2D``, ``AveragePooling2D``, ``Flatten``, ``Dense`` on a
+flat input, ``Dropout`` (no ``noise_shape``) and activation layers the MLP stack applies
+(:func:`relulab.lab.stack_activations.unstackable_reason`: Keras' ``Activation`` whose function equals
+relulab's of that name on a grid of values (Keras' leaky_relu is relulab's with slope 0.2), relulab's layers incl. PReLU (no regularizer or constraint) and RReLU, a custom layer class without
+variables whose configuration is its default); a ``Dense``/``Conv2D``'s own ``activation`` may be one
+of those too. The last layer is a ``Dense`` with softmax, and the model is compiled with Keras' Adam
+(no AMSGrad, weight decay or clipping) and sparse categorical cross-entropy. No kernel, bias or
+activity regularizer or constraint; the TensorFlow backend and the float32 policy. Not taken:
+``BatchNormalization`` (its moving statistics are not modelled), Keras' own ``ReLU``/``LeakyReLU``/``ELU``
+/``PReLU`` layer classes (use relulab's or ``Activation``), any other layer; such models train one after
+another with :func:`relulab.training.fit`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import keras
+import numpy as np
+
+from relulab import activations
+from relulab.activations.registry import lookup
+from relulab.lab.stack_activations import unstackable_reason as spec_reason
+from relulab.layers.base import ActivationLayer
+from relulab.layers.prelu import PReLU
+
+
+class Unstackable(ValueError):
+    """A model the stack cannot take; the message says why."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Op:
+    """One operation of the chain: ``kind`` is reshape, conv, pool, flatten, dense, dropout or activation."""
+
+    kind: str
+    name: str  # the Keras layer's name (an inline activation: the layer's name)
+    config: tuple = ()  # what the stack needs, as sorted (key, value) pairs
+    spec: str = dataclasses.field(default="", compare=False)  # an activation's spec; may differ between runs
+
+    def get(self, key: str) -> Any:
+        return dict(self.config)[key]
+
+
+def unstackable_reason(model: keras.Model) -> str | None:
+    """Why the convolutional stack cannot train ``model``, or None when it can."""
+    if keras.backend.backend() != "tensorflow" or keras.config.dtype_policy().name != "float32":
+        return "the stack runs on TensorFlow in float32 only"
+    try:
+        describe(model)
+        learning_rate(model)
+    except Unstackable as error:
+        return str(error)
+    return None
+
+
+def learning_rate(model: keras.Model) -> float:
+    """The learning rate of ``model``'s Adam; raises :class:`Unstackable` for any other training setup."""
+    optimizer = getattr(model, "optimizer", None)
+    if type(optimizer) is not keras.optimizers.Adam:
+        return _refuse(f"its optimizer is {type(optimizer).__name__}, not Adam")
+    if optimizer.amsgrad or optimizer.weight_decay or optimizer.clipnorm or optimizer.clipvalue \
+            or optimizer.global_clipnorm or optimizer.use_ema:
+        return _refuse("its Adam uses amsgrad, weight decay, clipping or EMA")
+    loss = getattr(model, "loss", None)
+    name = loss if isinstance(loss, str) else getattr(loss, "name", getattr(loss, "__name__", repr(loss)))
+    if name != "sparse_categorical_crossentropy":
+        return _refuse(f"its loss is {name}, not sparse_categorical_crossentropy")
+    return float(keras.ops.convert_to_numpy(optimizer.learning_rate))
+
+
+def describe(model: keras.Model) -> list[Op]:
+    """``model`` as the stack's operations; raises :class:`Unstackable` naming the first obstacle."""
+    if len(model.inputs) != 1 or len(model.outputs) != 1:
+        _refuse("it has more than one input or output")
+    chain = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
+    ops: list[Op] = []
+    previous = None
+    for layer in chain:
+        if previous is not None and _input_of(layer) is not previous.output:
+            _refuse(f"its layer {layer.name} is not fed by the layer before it (not a plain chain)")
+        ops.extend(_ops_of(layer, last=layer is chain[-1]))
+        previous = layer
+    if not chain or not (isinstance(chain[-1], keras.layers.Dense) and _activation_name(chain[-1]) == "softmax"):
+        _refuse("its last layer is not a Dense layer with softmax")
+    return ops
+
+
+def activation_spec(layer: Any) -> str:
+    """The spec of an activation layer or function the stack applies; raises :class:`Unstackable`."""
+    if isinstance(layer, PReLU):
+        if layer.alpha_regularizer is not None or layer.alpha_constraint is not None:
+            _refuse(f"its PReLU {layer.name} has a regularizer or constraint")
+        spec = "prelu"
+    elif isinstance(layer, ActivationLayer):
+        spec = lookup(layer.activation_name).spec(layer._params)
+    elif type(layer) is keras.layers.Activation or callable(layer) and not isinstance(layer, keras.layers.Layer):
+        spec = _keras_function_spec(getattr(layer, "activation", layer))
+    else:
+        spec = _custom_spec(layer)
+    reason = spec_reason(spec)
+    if reason:
+        _refuse(f"{reason} ({getattr(layer, 'name', spec)})")
+    return spec
+
+
+# Keras' functions whose defaults differ from relulab's spec of the same name.
+KERAS_DEFAULTS = {"leaky_relu": "leaky_relu(negative_slope=0.2)"}
+
+
+def _keras_function_spec(function: Any) -> str:
+    """The relulab spec computing what Keras' activation ``function`` computes (checked on a grid of values)."""
+    name = _activation_name(function)
+    spec = KERAS_DEFAULTS.get(name, name)
+    if name not in activations.available():
+        _refuse(f"its activation {name} is not one relulab knows")
+    entry, params = activations.resolve(spec)
+    grid = np.linspace(-8.0, 8.0, 161, dtype=np.float32)
+    expected = keras.ops.convert_to_numpy(function(grid))
+    if not np.allclose(keras.ops.convert_to_numpy(entry.function(grid, **params)), expected, rtol=1e-5, atol=1e-6):
+        _refuse(f"its activation {name} is not relulab's {spec}")
+    return spec
+
+
+def _ops_of(layer: keras.layers.Layer, *, last: bool) -> list[Op]:
+    kind = type(layer)
+    if getattr(layer, "data_format", "channels_last") != "channels_last":
+        _refuse(f"its layer {layer.name} is not channels_last")
+    for attribute in ("kernel_regularizer", "bias_regularizer", "activity_regularizer", "kernel_constraint",
+                      "bias_constraint"):
+        if getattr(layer, attribute, None) is not None:
+            _refuse(f"its layer {layer.name} has a {attribute.replace('_', ' ')}")
+    if kind is keras.layers.Reshape:
+        return [Op("reshape", layer.name, (("shape", tuple(layer.target_shape)),))]
+    if kind is keras.layers.Flatten:
+        return [Op("flatten", layer.name)]
+    if kind is keras.layers.Dropout:
+        if layer.noise_shape is not None:
+            _refuse(f"its Dropout {layer.name} has a noise_shape")
+        return [Op("dropout", layer.name, (("rate", float(layer.rate)),))]
+    if kind in (keras.layers.MaxPooling2D, keras.layers.AveragePooling2D):
+        return [Op("pool", layer.name, (("mode", "max" if kind is keras.layers.MaxPooling2D else "avg"),
+                                        ("padding", layer.padding.upper()), ("size", tuple(layer.pool_size)),
+                                        ("strides", tuple(layer.strides))))]
+    if kind is keras.layers.Conv2D:
+        if layer.groups != 1 or tuple(layer.dilation_rate) != (1, 1):
+            _refuse(f"its Conv2D {layer.name} is grouped or dilated")
+        op = Op("conv", layer.name, (("bias", layer.use_bias), ("filters", layer.filters),
+                                     ("padding", layer.padding.upper()), ("size", tuple(layer.kernel_size)),
+                                     ("strides", tuple(layer.strides))))
+        return [op, *_inline_activation(layer)]
+    if kind is keras.layers.Dense:
+        if len(layer.input.shape) != 2:
+            _refuse(f"its Dense {layer.name} is applied to a tensor of rank {len(layer.input.shape)} (flatten first)")
+        op = Op("dense", layer.name, (("bias", layer.use_bias), ("units", layer.units)))
+        return [op] if last else [op, *_inline_activation(layer)]
+    if isinstance(layer, keras.layers.BatchNormalization):
+        _refuse(f"its layer {layer.name} is BatchNormalization, which the stack does not model")
+    if isinstance(layer, (ActivationLayer, keras.layers.Activation)) or not layer.weights and _is_plain(layer):
+        return [Op("activation", layer.name, spec=activation_spec(layer))]
+    return _refuse(f"its layer {layer.name} is a {kind.__name__}, which the stack does not take")
+
+
+def _inline_activation(layer: keras.layers.Layer) -> list[Op]:
+    if _activation_name(layer) == "linear":
+        return []
+    return [Op("activation", layer.name, spec=activation_spec(layer.activation))]
+
+
+def _activation_name(layer: Any) -> str:
+    function = getattr(layer, "activation", layer)
+    return getattr(function, "__name__", type(function).__name__)
+
+
+def _is_plain(layer: keras.layers.Layer) -> bool:
+    """A layer without weights whose class sits in an importable module (a custom activation)."""
+    return not isinstance(layer, keras.Model) and type(layer).__module__.split(".")[0] not in ("keras", "tf_keras")
+
+
+def _custom_spec(layer: keras.layers.Layer) -> str:
+    cls = type(layer)
+    ignore = {"name", "trainable", "dtype"}
+    try:
+        default = {k: v for k, v in cls().get_config().items() if k not in ignore}
+    except TypeError:
+        default = None
+    if default != {k: v for k, v in layer.get_config().items() if k not in ignore}:
+        _refuse(f"its layer {layer.name} ({cls.__name__}) is not a default-configured custom activation")
+    return f"{cls.__module__}:{cls.__qualname__}"
+
+
+def _input_of(layer: keras.layers.Layer) -> Any:
+    try:
+        return layer.input
+    except (AttributeError, ValueError):
+        return None
+
+
+def _refuse(reason: str) -> Any:
+    raise Unstackable(reason)

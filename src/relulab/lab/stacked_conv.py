@@ -1,0 +1,135 @@
+"""Train K Keras models of one convolutional architecture as one stack, or one after another.
+
+The integration point of the convolutional stack (:mod:`relulab.lab.stack_conv`):
+
+- :func:`unstackable_reason` (``model -> str | None``) says whether a model can be stacked;
+- :func:`train_models` trains models that can, together, each in its own data order, and returns
+  each run's history (``loss``, ``accuracy``, ``val_loss``, ``val_accuracy`` and, with diagnostics,
+  ``dead_fraction/<activation layer>``, ``sparsity/...``, ``saturation/...``, ``grad_norm/<kernel layer>``,
+  ``grad_ratio``), in the order given;
+- :func:`fit_all` stacks what it can (groups of one architecture and learning rate) and trains the rest
+  with :func:`relulab.training.fit`, returning the histories and one note per model that fell back.
+
+Each model must be built as the sequential engine builds it, after ``keras.utils.set_random_seed(seed)``,
+so that a stacked run starts from the weights it would have alone. Diagnostics are measured on a probe of
+at most :data:`PROBE_SIZE` training examples spread over the set (fewer than the MLP's 1,024: a
+convolution holds K feature maps per probe example).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from relulab.lab import stack_conv_plan as plan
+from relulab.lab import stack_diagnostics as diag
+from relulab.lab.stack_conv import CONVOLUTIONS, ConvStack
+from relulab.lab.stacked import balanced_chunks
+
+PROBE_SIZE = 256  # training examples in the diagnostics probe
+# Runs per stack: on the 2-core development machine (batch 32, models.cnn, 28x28 images) a step costs
+# ~4.5-5 ms per run at 5 runs, ~9-17 ms per run at 8 or 15 (the stacked feature maps leave the cache).
+MAX_STACK = 5
+unstackable_reason = plan.unstackable_reason
+
+
+def train_models(models: Sequence[keras.Model], seeds: Sequence[int], dataset: Any, *, epochs: int,
+                 batch_size: int, diagnostics: bool = True, probe_size: int = PROBE_SIZE,
+                 convolution: str = CONVOLUTIONS[0]) -> list[dict[str, list[float]]]:
+    """Train ``models`` (one architecture and learning rate; see the module docstring) as one stack;
+    ``convolution``: how its Conv2D layers are computed (:class:`~relulab.lab.stack_conv.ConvStack`)."""
+    specs = [tuple(op.spec for op in plan.describe(m) if op.kind == "activation") for m in models]
+    order = sorted(range(len(models)), key=lambda i: specs[i])  # equal activations next to each other
+    stack = ConvStack([models[i] for i in order], [seeds[i] for i in order], batch_size, convolution=convolution)
+    x, y = tf.constant(np.asarray(dataset.x_train, np.float32)), tf.constant(np.asarray(dataset.y_train, np.int32))
+    x_test, y_test = np.asarray(dataset.x_test, np.float32), np.asarray(dataset.y_test, np.int32)
+    probe = diag.probe_indices(len(dataset.x_train), probe_size)
+    histories: list[dict[str, list[float]]] = [{} for _ in order]
+    for epoch in range(epochs):
+        loss, accuracy = stack.train_epoch(x, y, epoch)
+        val_loss, val_accuracy = stack.evaluate(x_test, y_test)
+        extra = diagnose(stack, tf.gather(x, probe), tf.gather(y, probe)) if diagnostics else [{}] * len(order)
+        for run, history in enumerate(histories):
+            values = {"loss": loss[run], "accuracy": accuracy[run], "val_loss": val_loss[run],
+                      "val_accuracy": val_accuracy[run], **extra[run]}
+            for key, value in values.items():
+                history.setdefault(key, []).append(float(value))
+    result: list[dict[str, list[float]]] = [{} for _ in order]
+    for position, index in enumerate(order):
+        result[index] = histories[position]
+    return result
+
+
+def fit_all(models: Sequence[keras.Model], seeds: Sequence[int], dataset: Any, *, epochs: int, batch_size: int,
+            diagnostics: bool = True, min_stack: int = 2,
+            max_stack: int = MAX_STACK) -> tuple[list[dict[str, list[float]]], list[str]]:
+    """Each model's history: stacked by architecture and learning rate where possible (stacks of at most
+    ``max_stack`` runs, sizes balanced), else ``training.fit``.
+
+    Returns the histories in the order given and one line per model that was trained alone, saying why.
+    """
+    from relulab import training
+
+    histories: list[dict[str, list[float]] | None] = [None] * len(models)
+    notes, groups = [], {}
+    for index, model in enumerate(models):
+        reason = unstackable_reason(model)
+        if reason is None:
+            groups.setdefault((tuple(plan.describe(model)), plan.learning_rate(model)), []).append(index)
+        else:
+            notes.append(f"{model.name} (seed {seeds[index]}) trains alone: {reason}")
+    for group in groups.values():
+        if len(group) < min_stack:
+            notes.extend(f"{models[i].name} (seed {seeds[i]}) trains alone: no other run shares its architecture"
+                         for i in group)
+            continue
+        for members in balanced_chunks(group, max_stack):
+            trained = train_models([models[i] for i in members], [seeds[i] for i in members], dataset,
+                                   epochs=epochs, batch_size=batch_size, diagnostics=diagnostics)
+            for index, history in zip(members, trained):
+                histories[index] = history
+    for index, model in enumerate(models):
+        if histories[index] is None:
+            callbacks = training.monitors(dataset) if diagnostics else []
+            histories[index] = training.fit(model, dataset, seed=seeds[index], epochs=epochs, batch_size=batch_size,
+                                            callbacks=callbacks).history
+    return histories, notes
+
+
+def diagnose(stack: ConvStack, x: tf.Tensor, y: tf.Tensor) -> list[dict[str, float]]:
+    """Per run: dead fraction, sparsity, saturation of each activation layer, kernel gradient norms."""
+    fractions, norms = _probe(stack, x, y)
+    entries = []
+    for run in range(stack.size):
+        logs = {}
+        for layer, (name, activation) in enumerate(stack.activations.items()):
+            group = next(g for g in activation.groups if g.start <= run < g.stop)
+            logs.update(diag.history_entries(group, name, *map(float, fractions[run, layer])))
+        logs.update(diag.gradient_entries(norms[run], list(stack.kernels)))
+        entries.append(logs)
+    return entries
+
+
+def _probe(stack: ConvStack, x: tf.Tensor, y: tf.Tensor) -> tuple[np.ndarray, np.ndarray]:
+    bounds = np.array([diag.regimes(g) for a in stack.activations.values() for g in a.groups
+                       for _ in range(g.start, g.stop)], np.float32).reshape(len(stack.activations), stack.size, 4)
+    record: list = []
+    with tf.GradientTape() as tape:
+        logits = stack.forward(x, training=False, shared=True, record=record)
+        labels = tf.broadcast_to(y[None], tf.shape(logits)[:2])
+        total = tf.reduce_sum(tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels, logits), 1))
+    kernels = list(stack.kernels.values())
+    norms = []
+    for op_name, gradient in zip(stack.kernels, tape.gradient(total, kernels)):
+        if gradient.shape.rank == 4:  # a grouped conv kernel (kh, kw, C, K*F)
+            gradient = tf.transpose(tf.reshape(gradient, [-1, stack.size, gradient.shape[-1] // stack.size]), (1, 0, 2))
+        norms.append(tf.sqrt(tf.reduce_sum(tf.square(tf.reshape(gradient, [stack.size, -1])), axis=1)))
+    fractions = []
+    for layer, (_, pre, out) in enumerate(record):
+        flat = [tf.reshape(t, [stack.size, -1, t.shape[-1]]) for t in (pre, out)]
+        fractions.append(tf.stack(diag.unit_fractions(*flat, *bounds[layer].T), axis=1))
+    return tf.stack(fractions, axis=1).numpy(), tf.stack(norms, axis=1).numpy()

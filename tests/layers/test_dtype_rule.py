@@ -1,0 +1,49 @@
+"""One rule for an activation's dtype, in the layer itself: a float dtype or policy. ``train`` (which builds
+the layer) and ``compare`` (whose grid checks the layer first) refuse an integer dtype with one message."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from relulab import layers
+from relulab.cli import main
+from relulab.lab.grid import Grid
+
+RULE = (r"dtype of ReLU must be a floating-point dtype or policy \(float32, float16, bfloat16, float64, "
+        r"mixed_float16, mixed_bfloat16\); integer activations have no gradient\. Received: dtype='int32'")
+
+
+@pytest.mark.parametrize("dtype", ["int32", "uint8", "bool", "no_such_dtype"])
+def test_the_layer_refuses_a_dtype_that_is_not_floating(dtype):
+    with pytest.raises(ValueError, match=rf"^dtype of ReLU must be a floating-point .* Received: dtype='{dtype}'$"):
+        layers.get(f"relu(dtype='{dtype}')")
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16", "float64", "mixed_float16", None])
+def test_float_dtypes_and_policies_are_accepted(dtype):
+    layers.get("relu", dtype=dtype)
+
+
+def test_the_grid_gives_the_layers_message():
+    with pytest.raises(ValueError, match=rf"^{RULE}$"):
+        Grid(activations=("relu(dtype='int32')",))
+
+
+@pytest.mark.parametrize("command, prefix", [
+    (["train"], r"relulab train: error: --activation: "),
+    (["compare", "--seeds", "1"], r"relulab compare: error: invalid grid: "),
+])
+def test_train_and_compare_refuse_an_integer_dtype_alike(command, prefix, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    flag = "--activation" if command[0] == "train" else "--activations"
+    try:
+        status = main([*command, flag, "relu(dtype='int32')", "--out", "out"])
+    except SystemExit as exited:
+        status = exited.code
+    assert status == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1
+    assert re.match(prefix + RULE + "$", error.strip()), error
+    assert list(tmp_path.iterdir()) == []
