@@ -123,8 +123,10 @@ def test_bad_arguments_name_what_is_allowed():
     dataset = _digits()
     with pytest.raises(ValueError, match="candidates of repair must be names from original, relu_he"):
         repair(_dying_mlp(), dataset, candidates=["swish"])
-    with pytest.raises(ValueError, match="seeds of repair must hold at least one seed"):
+    with pytest.raises(ValueError, match="seeds of repair must hold at least one seed, each once"):
         repair(_dying_mlp(), dataset, seeds=())
+    with pytest.raises(ValueError, match=r"each once. Received: seeds=\(0, 0\)"):
+        repair(_dying_mlp(), dataset, seeds=(0, 0))
     wrong = dataclasses.replace(dataset, y_train=dataset.y_train + 5, num_classes=15)
     with pytest.raises(ValueError, match=r"y of repair must hold class indices from 0 to 9"):
         repair(_dying_mlp(), wrong, epochs=1)

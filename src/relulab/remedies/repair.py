@@ -139,8 +139,8 @@ def repair(
     epochs = _validate.positive_int(epochs, name="epochs", owner="repair")
     batch_size = _validate.positive_int(batch_size, name="batch_size", owner="repair")
     seeds = [_validate.seed(seed, name="seeds", owner="repair") for seed in seeds]
-    if not seeds:
-        raise ValueError("seeds of repair must hold at least one seed. Received: seeds=()")
+    if not seeds or len(set(seeds)) != len(seeds):
+        raise ValueError(f"seeds of repair must hold at least one seed, each once. Received: seeds={tuple(seeds)}")
     names = None if candidates is None else catalogue.check_names(candidates)
     x, y = check_probe(model, dataset.x_train, dataset.y_train, owner="repair")
     x_test, y_test = check_probe(model, dataset.x_test, dataset.y_test, owner="repair")
@@ -156,7 +156,7 @@ def repair(
     rate = _learning_rate(model, learning_rate)
     settings = dict(loss=chosen, learning_rate=rate, epochs=epochs, batch_size=batch_size)
     test = (x_test, labels[1])
-    runs: dict[str, list[dict[str, Any]]] = {"original": [catalogue_run("original", model, seeds[0], split, test,
+    runs: dict[str, list[dict[str, Any]]] = {"original": [_run("original", model, seeds[0], split, test,
                                                                         settings, progress, None)]}
     trained, codes = _trained_findings(runs["original"][0], x_probe, y_probe, loss)
     if names is None:
@@ -169,7 +169,7 @@ def repair(
         for seed in seeds:
             if name == "original" and seed == seeds[0]:
                 continue
-            runs.setdefault(name, []).append(catalogue_run(name, model, seed, split, test, settings, progress, total))
+            runs.setdefault(name, []).append(_run(name, model, seed, split, test, settings, progress, total))
     rows = summarise(names, runs, catalogue.CANDIDATES, skipped)
     score = [(-1.0 if math.isnan(row.val_accuracy) else row.val_accuracy, row) for row in rows if not row.skipped]
     best = max(score, key=lambda pair: pair[0])[1]
@@ -178,7 +178,7 @@ def repair(
     return RepairResult(diagnosis, tuple(rows), best.name, runs[best.name][0]["model"], trained, seeds=tuple(seeds))
 
 
-def catalogue_run(name: str, model: keras.Model, seed: int, split: _Split, test: tuple, settings: dict,
+def _run(name: str, model: keras.Model, seed: int, split: _Split, test: tuple, settings: dict,
                   progress: Any, total: int | None) -> dict[str, Any]:
     """Train candidate ``name`` for ``seed``; with ``progress`` and ``total``, report each epoch's steps."""
     callbacks = [] if progress is None or total is None else [_Steps(progress, total)]
