@@ -156,9 +156,9 @@ def repair(
     rate = _learning_rate(model, learning_rate)
     settings = dict(loss=chosen, learning_rate=rate, epochs=epochs, batch_size=batch_size)
     test = (x_test, labels[1])
-    runs: dict[str, list[dict[str, Any]]] = {"original": [_run("original", model, seeds[0], split, test,
-                                                                        settings, progress, None)]}
-    trained, codes = _trained_findings(runs["original"][0], x_probe, y_probe, loss)
+    first = _run("original", model, seeds[0], split, test, settings, progress, None)
+    runs: dict[str, list[dict[str, Any]]] = {"original": [first]}
+    trained, codes = _trained_findings(first, x_probe, y_probe, loss)
     if names is None:
         names = catalogue.from_advice([*(a.code for a in diagnosis.advice), *codes])
     skipped = {n: why for n in names if (why := catalogue.applicable(model, n))}
