@@ -95,6 +95,11 @@ def test_standard_scaling_uses_training_statistics_and_survives_constant_feature
     assert abs(ds.x_test.mean()) < 0.2  # the test set is scaled with the same, not its own, statistics
 
 
+def test_scaling_none_keeps_the_values_as_stored():
+    assert data.load("digits", scaling="none").x_train.max() == 16.0
+    assert data.load("digits").x_train.max() == 1.0
+
+
 def test_train_size_and_test_size_take_the_first_examples():
     full = data.load("digits")
     small = data.load("digits", train_size=100, test_size=30)

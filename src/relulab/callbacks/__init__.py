@@ -7,7 +7,9 @@
 
 Keys (stable, one per layer and epoch): ``dead_fraction/<layer>``, ``sparsity/<layer>``,
 ``saturation/<layer>`` (sigmoid/tanh-like layers), ``grad_norm/<layer>`` and ``grad_ratio``.
-:class:`ActivationHistograms` writes each activation layer's pre-activation histogram into TensorBoard.
+:class:`ActivationHistograms` writes each activation layer's pre-activation histogram into TensorBoard;
+:class:`AutoRepair` detects a dying, collapsed, vanishing, exploding or NaN training in its first epochs and
+repairs the model in place.
 """
 
 from __future__ import annotations
@@ -16,12 +18,13 @@ from typing import Any
 
 import keras
 
+from relulab.callbacks.auto_repair import AutoRepair, AutoRepairWarning
 from relulab.callbacks.dead_units import DeadUnitMonitor, DeadUnitWarning
 from relulab.callbacks.gradient_flow import GradientFlowMonitor
 from relulab.callbacks.histograms import ActivationHistograms
 from relulab.diagnostics.probe import DEFAULT_PROBE_SIZE, subset
 
-__all__ = ["DEFAULT_PROBE_SIZE", "ActivationHistograms", "DeadUnitMonitor", "DeadUnitWarning", "GradientFlowMonitor", "default_monitors"]
+__all__ = ["DEFAULT_PROBE_SIZE", "ActivationHistograms", "AutoRepair", "AutoRepairWarning", "DeadUnitMonitor", "DeadUnitWarning", "GradientFlowMonitor", "default_monitors"]
 
 
 def default_monitors(x: Any, y: Any = None, *, probe_size: int = DEFAULT_PROBE_SIZE) -> list[keras.callbacks.Callback]:

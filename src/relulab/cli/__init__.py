@@ -14,7 +14,7 @@ import re
 import sys
 from collections.abc import Sequence
 
-COMMANDS = ("train", "diagnose", "compare", "report", "listing")
+COMMANDS = ("train", "diagnose", "repair", "compare", "report", "listing")
 
 
 class Parser(argparse.ArgumentParser):

@@ -94,25 +94,41 @@ def load_model(path: Path, *, imports: list[str] | None = None) -> Any:
     return model
 
 
-def probe_data(args: argparse.Namespace, input_shape: tuple | None) -> tuple[Any, Any, str]:
-    """``(x, y, description)``: ``--probe-size`` examples spread over the chosen split, shaped for the model."""
+def load_data(args: argparse.Namespace, input_shape: tuple | None, *, what: str = "probe data") -> tuple[Any, str]:
+    """``(dataset, source)``: ``--dataset``/``--data-path`` loaded with ``--scaling``, its inputs shaped for a
+    model whose per-example input shape is ``input_shape`` (None: unknown)."""
+    import dataclasses
+
     import numpy as np
 
     from relulab import data
-    from relulab.diagnostics.probe import subset
     from relulab.errors import UserError
 
     if args.dataset is None and args.data_path is None:
-        raise UserError("give the probe data with --dataset NAME (or a .npz/.csv file) or --data-path FILE")
+        raise UserError(f"give the {what} with --dataset NAME (or a .npz/.csv file) or --data-path FILE")
     source = args.dataset if args.dataset is not None else args.data_path
     data_path = args.data_path if args.dataset is not None else None
     flatten = input_shape is None or len(input_shape) == 1
     dataset = data.load(source, data_path=data_path, scaling=args.scaling, flatten=flatten)
+    known = input_shape is not None and all(d is not None for d in input_shape)
+    shape = dataset.input_shape
+    if known and shape != tuple(input_shape) and math.prod(shape) == math.prod(input_shape):
+        # (28, 28) images for a (28, 28, 1) input, and the like
+        dataset = dataclasses.replace(
+            dataset, x_train=np.ascontiguousarray(dataset.x_train.reshape((-1, *input_shape))),
+            x_test=np.ascontiguousarray(dataset.x_test.reshape((-1, *input_shape))), input_shape=tuple(input_shape))
+    return dataset, str(source)
+
+
+def probe_data(args: argparse.Namespace, input_shape: tuple | None) -> tuple[Any, Any, str]:
+    """``(x, y, description)``: ``--probe-size`` examples spread over the chosen split, shaped for the model."""
+    import numpy as np
+
+    from relulab.diagnostics.probe import subset
+
+    dataset, source = load_data(args, input_shape)
     x, y = (dataset.x_train, dataset.y_train) if args.split == "train" else (dataset.x_test, dataset.y_test)
     x, y = subset(x, y, args.probe_size)
-    known = input_shape is not None and all(d is not None for d in input_shape)
-    if known and x.shape[1:] != tuple(input_shape) and math.prod(x.shape[1:]) == math.prod(input_shape):
-        x = x.reshape((len(x), *input_shape))  # (28, 28) images for a (28, 28, 1) input, and the like
     return np.ascontiguousarray(x), y, f"{source} ({args.split}, {len(x)} examples)"
 
 

@@ -56,6 +56,7 @@ def load(
         scaling: ``"unit"`` (default): images divided by their maximum (255; 16 for digits), a user's file
             min-max scaled per feature to [0, 1] over the training set. ``"standard"``: each feature minus
             its training mean, divided by its training standard deviation. Constant features stay finite.
+            ``"none"``: the values as stored.
         flatten: reshape each image to a vector (default True, for MLPs): ``input_shape`` (784,) not (28, 28).
         seed: seed of the split of data without one (digits, csv, an ``x, y`` npz); default 0.
         train_size, test_size: keep only the first N training / test examples (>= 1); default None: all.

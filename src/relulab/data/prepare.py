@@ -13,7 +13,7 @@ from relulab.data import checks
 from relulab.data.dataset import Dataset, Raw
 from relulab.errors import DataError
 
-SCALINGS = ("unit", "standard")
+SCALINGS = ("unit", "standard", "none")
 
 
 def build(
@@ -95,7 +95,10 @@ def scale(
     ``None`` (a user's file), min-max scale each feature to [0, 1] over the training set; test values may
     then fall outside [0, 1]. ``"standard"``: subtract each feature's training mean and divide by its
     training standard deviation. A constant feature (range or std 0) is only shifted, never divided by 0.
+    ``"none"``: the values as they are.
     """
+    if scaling == "none":  # the values as stored (relulab repair, for a model trained on raw inputs)
+        return x_train.astype(np.float32, copy=False), x_test.astype(np.float32, copy=False)
     if scaling == "unit" and maximum is not None:
         return tuple((x / np.float32(maximum)).astype(np.float32, copy=False) for x in (x_train, x_test))
     if scaling == "unit":

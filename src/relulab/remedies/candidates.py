@@ -1,0 +1,175 @@
+"""The candidate remedies that :func:`relulab.remedies.repair` trains: each a fresh model plus optimizer changes.
+
+A :class:`Candidate` builds, for one seed, a new model of the user's architecture with fresh weights
+(``keras.models.clone_model`` under ``keras.utils.set_random_seed(seed)``, so every candidate of a seed
+starts from the same draw where the architecture allows) and the one change it stands for:
+
+===============  ===========================================================  ==========================
+name             change                                                       advice code it answers
+===============  ===========================================================  ==========================
+original         none: the architecture as given, fresh weights                (always trained)
+relu_he          saturating hidden activations -> relu, kernels He normal      ``rectifier``
+leaky_relu       rectifiers -> ``leaky_relu(negative_slope=0.1)``              ``leaky_rectifier``
+prelu            rectifiers -> ``prelu``                                       ``leaky_rectifier``
+he_init          every kernel He normal, biases zero                           ``he_init``
+rai              every kernel and bias drawn by RAI (Lu et al. 2019)           ``rai``
+batch_norm       BatchNormalization between each hidden kernel and activation  ``batch_norm``
+lower_lr         the learning rate times 0.1                                   ``lower_learning_rate``
+clipnorm         the optimizer's ``clipnorm=1.0``                              ``gradient_clipping``
+===============  ===========================================================  ==========================
+
+The output layer's activation (softmax, a sigmoid unit) is never changed. ``batch_norm`` rebuilds the model
+layer by layer and so needs a ``keras.Sequential`` model; for other models it is skipped with a reason.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+
+import keras
+import numpy as np
+
+from relulab.diagnostics.sites import find_sites, walk
+from relulab.initializers import apply_rai
+from relulab.remedies.swap import swap_activation, swappable_sites
+
+LEAKY = "leaky_relu(negative_slope=0.1)"
+LEARNING_RATE_FACTOR = 0.1  # the lower_lr candidate's step size, relative to the original
+CLIPNORM = 1.0  # the clipnorm candidate's bound on each gradient's norm
+
+
+@dataclasses.dataclass(frozen=True)
+class Candidate:
+    """One remedy: ``build(model, seed)`` returns the fresh, uncompiled model to train."""
+
+    name: str
+    change: str
+    build: Callable[[keras.Model, int], keras.Model]
+    learning_rate_factor: float = 1.0
+    clipnorm: float | None = None
+
+
+def fresh(model: keras.Model, seed: int) -> keras.Model:
+    """``model``'s architecture with weights drawn anew by its own initializers, seeded by ``seed``."""
+    keras.utils.set_random_seed(seed)
+    try:
+        return keras.models.clone_model(model)
+    except (ValueError, TypeError, NotImplementedError) as error:
+        raise ValueError(f"model of repair must be a Sequential or functional model that Keras can clone (each "
+                         f"seed starts from fresh weights). Received: model {model.name!r} ({error})") from error
+
+
+def he_reinitialise(model: keras.Model, seed: int) -> keras.Model:
+    """Every kernel of ``model`` redrawn He normal (seeded), every bias set to zero; in place, returned."""
+    for index, (_, layer) in enumerate(walk(model)):
+        kernel = getattr(layer, "kernel", None)
+        if not isinstance(kernel, keras.Variable):
+            continue
+        draw = keras.initializers.HeNormal(seed=seed * 1000 + index)
+        kernel.assign(draw(tuple(kernel.shape), dtype=kernel.dtype))
+        bias = getattr(layer, "bias", None)
+        if isinstance(bias, keras.Variable):
+            bias.assign(np.zeros(tuple(bias.shape), dtype=bias.dtype))
+    return model
+
+
+def _relu_he(model: keras.Model, seed: int) -> keras.Model:
+    return he_reinitialise(swap_activation(fresh(model, seed), "relu", kinds=("saturating",)), seed)
+
+
+def _rai(model: keras.Model, seed: int) -> keras.Model:
+    new = fresh(model, seed)
+    apply_rai(new, seed=seed)
+    return new
+
+
+def batch_norm_model(model: keras.Model, seed: int) -> keras.Model:
+    """A Sequential rebuild of ``model`` with ``BatchNormalization`` before every hidden activation.
+
+    ``Dense/Conv(activation=f)`` becomes ``Dense/Conv(activation=None)``, ``BatchNormalization``,
+    ``Activation(f)``; a separate activation layer gets ``BatchNormalization`` in front of it.
+
+    Raises:
+        ValueError: ``model`` is not a ``keras.Sequential`` (nested models included).
+    """
+    if not isinstance(model, keras.Sequential) or any(isinstance(layer, keras.Model) for layer in model.layers):
+        raise ValueError("only a keras.Sequential model without nested models is rebuilt with batch normalisation")
+    sites = {id(site.layer): site for site in find_sites(model)}
+    output = model.layers[-1]
+    keras.utils.set_random_seed(seed)
+    layers: list[keras.layers.Layer] = [keras.Input(model.inputs[0].shape[1:], dtype=model.inputs[0].dtype)]
+    for layer in model.layers:
+        site = sites.get(id(layer))
+        clone = layer.__class__.from_config(layer.get_config())
+        if site is None or layer is output:
+            layers.append(clone)
+        elif site.inline:
+            config = {**layer.get_config(), "activation": None}
+            layers += [layer.__class__.from_config(config), keras.layers.BatchNormalization(),
+                       keras.layers.Activation(layer.activation, name=f"{layer.name}_activation")]
+        else:
+            layers += [keras.layers.BatchNormalization(), clone]
+    return keras.Sequential(layers, name=f"{model.name}_bn")
+
+
+def _swap(spec: str) -> Callable[[keras.Model, int], keras.Model]:
+    return lambda model, seed: swap_activation(fresh(model, seed), spec)
+
+
+CANDIDATES: dict[str, Candidate] = {c.name: c for c in (
+    Candidate("original", "none (the model as given, fresh weights)", fresh),
+    Candidate("relu_he", "saturating hidden activations -> relu with He initialisation", _relu_he),
+    Candidate("leaky_relu", f"rectifiers -> {LEAKY}", _swap(LEAKY)),
+    Candidate("prelu", "rectifiers -> prelu", _swap("prelu")),
+    Candidate("he_init", "He normal kernels, zero biases", lambda m, s: he_reinitialise(fresh(m, s), s)),
+    Candidate("rai", "RAI initialisation (Lu et al. 2019)", _rai),
+    Candidate("batch_norm", "BatchNormalization before each hidden activation", batch_norm_model),
+    Candidate("lower_lr", f"learning rate x{LEARNING_RATE_FACTOR:g}", fresh, learning_rate_factor=LEARNING_RATE_FACTOR),
+    Candidate("clipnorm", f"gradient clipping (clipnorm={CLIPNORM:g})", fresh, clipnorm=CLIPNORM),
+)}
+
+# advice code (relulab.diagnostics.advice.REMEDIES) -> the candidates that answer it
+FOR_ADVICE = {
+    "rectifier": ("relu_he",), "leaky_rectifier": ("leaky_relu", "prelu"), "he_init": ("he_init",),
+    "rai": ("rai",), "batch_norm": ("batch_norm",), "lower_learning_rate": ("lower_lr",),
+    "gradient_clipping": ("clipnorm",),
+}
+
+
+def applicable(model: keras.Model, name: str) -> str | None:
+    """Why candidate ``name`` cannot be applied to ``model``, or None when it can."""
+    if name in ("leaky_relu", "prelu") and not swappable_sites(model):
+        return "the model has no hidden rectifier to swap"
+    if name == "relu_he" and not swappable_sites(model, kinds=("saturating",)):
+        return "the model has no hidden saturating activation to swap"
+    if name == "batch_norm":
+        try:
+            batch_norm_model(model, 0)
+        except ValueError as error:
+            return str(error)
+    return None
+
+
+def from_advice(codes: list[str]) -> list[str]:
+    """The candidate names that the advice codes call for, in advice order, ``original`` first."""
+    names = ["original"]
+    for code in codes:
+        names.extend(name for name in FOR_ADVICE.get(code, ()) if name not in names)
+    return names
+
+
+def check_names(names: object) -> list[str]:
+    """``names`` as a list of known candidate names, ``original`` first.
+
+    Raises:
+        ValueError: a name that is not a candidate (the message lists them).
+    """
+    if isinstance(names, str) or not all(isinstance(n, str) for n in names):  # type: ignore[union-attr]
+        raise ValueError(f"candidates of repair must be a list of names from {', '.join(CANDIDATES)}. "
+                         f"Received: candidates={names!r}")
+    unknown = [n for n in names if n not in CANDIDATES]  # type: ignore[union-attr]
+    if unknown:
+        raise ValueError(f"candidates of repair must be names from {', '.join(CANDIDATES)}. "
+                         f"Received: candidates={list(names)!r}")  # type: ignore[call-overload]
+    return ["original", *dict.fromkeys(n for n in names if n != "original")]  # type: ignore[union-attr]

@@ -1,0 +1,151 @@
+"""``relulab.remedies.repair``: the diagnosis names the candidates, paired seeds, chosen on held-out training data."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import keras
+import numpy as np
+import pytest
+from sklearn.datasets import make_circles
+
+from relulab import data
+from relulab.remedies import RepairResult, repair
+from relulab.remedies import candidates as catalogue
+
+
+def _digits():
+    return data.load("digits", train_size=400, test_size=200)
+
+
+def _dying_mlp(learning_rate=0.05, depth=5):
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((64,)), *[keras.layers.Dense(32, activation="relu") for _ in range(depth)],
+                              keras.layers.Dense(10, activation="softmax")])
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="sparse_categorical_crossentropy")
+    return model
+
+
+def circles(n=600):
+    x, y = make_circles(n, noise=0.05, factor=0.5, random_state=0)
+    x = x.astype("float32")
+    cut = n * 3 // 4
+    return data.Dataset("circles", "sklearn.datasets.make_circles", x[:cut], y[:cut].astype("int64"), x[cut:],
+                        y[cut:].astype("int64"), 2, (2,))
+
+
+def deep_sigmoid(depth=9):
+    """The issue's second example: a deep sigmoid stack, one sigmoid output, binary cross-entropy."""
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((2,)), *[keras.layers.Dense(16, activation="sigmoid") for _ in range(depth)],
+                              keras.layers.Dense(1, activation="sigmoid")])
+    model.compile(optimizer=keras.optimizers.SGD(0.1), loss="binary_crossentropy")
+    return model
+
+
+def test_the_advice_names_the_candidates_original_first():
+    assert catalogue.from_advice(["rectifier", "batch_norm"]) == ["original", "relu_he", "batch_norm"]
+    assert catalogue.from_advice(["lower_learning_rate", "leaky_rectifier", "rai", "he_init"]) == [
+        "original", "lower_lr", "leaky_relu", "prelu", "rai", "he_init"]
+    assert catalogue.from_advice([]) == ["original"]
+
+
+def test_candidates_that_do_not_apply_are_skipped_with_a_reason():
+    sigmoid = deep_sigmoid(depth=2)
+    assert catalogue.applicable(sigmoid, "leaky_relu") == "the model has no hidden rectifier to swap"
+    assert catalogue.applicable(sigmoid, "relu_he") is None
+    inputs = keras.Input((4,))
+    functional = keras.Model(inputs, keras.layers.Dense(2, activation="softmax")(
+        keras.layers.Dense(3, activation="relu")(inputs)))
+    assert "keras.Sequential" in catalogue.applicable(functional, "batch_norm")
+
+
+def test_batch_norm_goes_between_each_hidden_kernel_and_its_activation():
+    rebuilt = catalogue.batch_norm_model(deep_sigmoid(depth=2), seed=0)
+    kinds = [type(layer).__name__ for layer in rebuilt.layers]
+    assert kinds == ["Dense", "BatchNormalization", "Activation"] * 2 + ["Dense"]
+    assert rebuilt.layers[-1].activation.__name__ == "sigmoid"  # the output is never changed
+
+
+def test_every_seed_starts_every_candidate_from_fresh_weights_of_the_same_draw():
+    model = _dying_mlp()
+    first, again = catalogue.fresh(model, 3), catalogue.fresh(model, 3)
+    other = catalogue.fresh(model, 4)
+    assert all(np.array_equal(a, b) for a, b in zip(first.get_weights(), again.get_weights()))
+    assert not np.array_equal(first.get_weights()[0], other.get_weights()[0])
+    assert not np.array_equal(first.get_weights()[0], model.get_weights()[0])
+    lower = catalogue.CANDIDATES["lower_lr"].build(model, 3)
+    assert all(np.array_equal(a, b) for a, b in zip(first.get_weights(), lower.get_weights()))
+
+
+def test_a_dying_relu_mlp_is_repaired_by_a_lower_learning_rate():
+    dataset = _digits()
+    model = _dying_mlp(learning_rate=0.1)
+    before = [w.copy() for w in model.get_weights()]
+    result = repair(model, dataset, epochs=3, seeds=(0, 1), candidates=["lower_lr"], batch_size=16)
+    assert isinstance(result, RepairResult)
+    assert [row.name for row in result.rows] == ["original", "lower_lr"]
+    assert result.best == "lower_lr"
+    original, lower = result.row("original"), result.row("lower_lr")
+    assert lower.test_accuracy.mean > original.test_accuracy.mean + 0.2
+    assert lower.test_accuracy.n == 2 and lower.test_accuracy.low < lower.test_accuracy.mean < lower.test_accuracy.high
+    assert lower.paired_difference.mean == pytest.approx(lower.test_accuracy.mean - original.test_accuracy.mean)
+    assert any(f.kind == "dead" for f in result.trained_diagnosis.findings)
+    # the repaired model takes the inputs as given and is the seed-0 run of the chosen candidate
+    predicted = result.model.predict(dataset.x_test, verbose=0).argmax(axis=1)
+    assert (predicted == dataset.y_test).mean() == pytest.approx(lower.test_accuracies[0], abs=1e-6)
+    assert all(np.array_equal(a, b) for a, b in zip(before, model.get_weights()))  # the given model is untouched
+    saved = result.to_dict()
+    assert saved["best"] == "lower_lr" and saved["rows"][1]["paired_difference"]["n"] == 2
+    assert "lower_lr *" in result.to_text()
+
+
+def test_a_deep_sigmoid_stack_gets_a_rectifier_from_its_diagnosis():
+    model = deep_sigmoid()
+    result = repair(model, circles(), epochs=4, seeds=(0,), candidates=None, batch_size=16)
+    names = [row.name for row in result.rows]
+    assert "relu_he" in names and "leaky_relu" not in names
+    assert any(f.kind in ("vanishing", "saturated", "collapsed") for f in result.diagnosis.findings)
+    assert result.best != "original"
+    assert result.row(result.best).test_accuracy.mean > result.row("original").test_accuracy.mean + 0.1
+
+
+def test_the_test_set_never_chooses():
+    dataset = _digits()
+    scrambled = dataclasses.replace(dataset, y_test=np.random.default_rng(0).permutation(dataset.y_test))
+    runs = [repair(_dying_mlp(), d, epochs=1, seeds=(0,), candidates=["lower_lr"]) for d in (dataset, scrambled)]
+    assert runs[0].best == runs[1].best
+    assert runs[0].row("lower_lr").val_accuracy == pytest.approx(runs[1].row("lower_lr").val_accuracy)
+    assert runs[0].row("lower_lr").test_accuracy.mean != runs[1].row("lower_lr").test_accuracy.mean
+
+
+def test_bad_arguments_name_what_is_allowed():
+    dataset = _digits()
+    with pytest.raises(ValueError, match="candidates of repair must be names from original, relu_he"):
+        repair(_dying_mlp(), dataset, candidates=["swish"])
+    with pytest.raises(ValueError, match="seeds of repair must hold at least one seed, each once"):
+        repair(_dying_mlp(), dataset, seeds=())
+    with pytest.raises(ValueError, match=r"each once. Received: seeds=\(0, 0\)"):
+        repair(_dying_mlp(), dataset, seeds=(0, 0))
+    wrong = dataclasses.replace(dataset, y_train=dataset.y_train + 5, num_classes=15)
+    with pytest.raises(ValueError, match=r"y of repair must hold class indices from 0 to 9"):
+        repair(_dying_mlp(), wrong, epochs=1)
+    narrow = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4, activation="relu"),
+                               keras.layers.Dense(10, activation="softmax")])
+    with pytest.raises(ValueError, match=r"x of repair must have shape \(n, 3\)"):
+        repair(narrow, dataset, epochs=1)
+
+
+def test_a_model_keras_cannot_clone_is_refused_by_name():
+    class Subclassed(keras.Model):
+        def __init__(self):
+            super().__init__(name="mine")
+            self.hidden, self.out = keras.layers.Dense(8, activation="relu"), keras.layers.Dense(10, activation="softmax")
+
+        def call(self, x):
+            return self.out(self.hidden(x))
+
+    model = Subclassed()
+    model(np.zeros((1, 64), "float32"))
+    with pytest.raises(ValueError, match="model of repair must be a Sequential or functional model that Keras can"):
+        catalogue.fresh(model, 0)
