@@ -36,8 +36,9 @@ def test_event_files_hold_every_activation_layers_histograms_per_epoch(tmp_path,
     x, y = data
     keras.utils.set_random_seed(0)
     model = keras.Sequential([keras.Input((12,)), keras.layers.Dense(8, activation="relu", name="dense"),
-                              keras.layers.Dense(6), keras.layers.LeakyReLU(negative_slope=0.1, name="leaky_re_lu"),
-                              keras.layers.Dense(2, activation="softmax")])
+                              keras.layers.Dense(6, name="hidden"),
+                              keras.layers.LeakyReLU(negative_slope=0.1, name="leaky_re_lu"),
+                              keras.layers.Dense(2, activation="softmax", name="output")])
     model.compile("adam", "sparse_categorical_crossentropy")
     callback = ActivationHistograms(x, tmp_path, probe_size=100)
     model.fit(x, y, epochs=3, verbose=0, callbacks=[callback])
@@ -64,8 +65,8 @@ def test_event_files_hold_every_activation_layers_histograms_per_epoch(tmp_path,
 
 def test_freq_skips_epochs_and_a_diverged_layer_is_counted_not_plotted(tmp_path, data):
     x, y = data
-    model = keras.Sequential([keras.Input((12,)), keras.layers.Dense(4), keras.layers.ReLU(name="re_lu"),
-                              keras.layers.Dense(2, activation="softmax")])
+    model = keras.Sequential([keras.Input((12,)), keras.layers.Dense(4, name="hidden"),
+                              keras.layers.ReLU(name="re_lu"), keras.layers.Dense(2, activation="softmax", name="output")])
     model.compile("adam", "sparse_categorical_crossentropy")
     model.fit(x, y, epochs=4, verbose=0, callbacks=[ActivationHistograms(x, tmp_path / "a", freq=2)])
     assert [step for step, _ in histograms(tmp_path / "a" / "train")["pre_activation/re_lu"]] == [1, 3]
