@@ -94,9 +94,8 @@ def open_or_create(folder: Path, grid: Grid, *, overwrite: bool, command: list[s
     if path.exists():
         store = results_store.open_existing(path)
         try:
-            stored = store.experiment()
-            if stored["fingerprint"] == grid.fingerprint():
-                if stored["grid"].get("baseline") != grid.baseline:
+            if store.experiment()["fingerprint"] == grid.fingerprint():
+                if store.grid().baseline != grid.baseline:  # the stored grid is checked before anything is written
                     store.set_baseline(grid.baseline)
                 return store
         except BaseException:

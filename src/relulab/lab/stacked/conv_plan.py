@@ -119,11 +119,17 @@ def _keras_function_spec(function: Any) -> str:
     spec = KERAS_DEFAULTS.get(name, name)
     if name not in activations.available():
         _refuse(f"its activation {name} is not one relulab knows")
+    import tensorflow as tf  # the stack is TensorFlow's (unstackable_reason checked the backend first)
+
     ours = activations.resolve(spec).function()
-    grid = np.linspace(-8.0, 8.0, 161, dtype=np.float32)
-    expected = keras.ops.convert_to_numpy(function(grid))
-    if not np.allclose(keras.ops.convert_to_numpy(ours(grid)), expected, rtol=1e-5, atol=1e-6):
+    grid = tf.constant(np.linspace(-8.0, 8.0, 161, dtype=np.float32))  # 0, every kink's side, included
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch(grid)
+        theirs_y, ours_y = function(grid), ours(grid)
+    if not np.allclose(ours_y.numpy(), theirs_y.numpy(), rtol=1e-5, atol=1e-6):
         _refuse(f"its activation {name} is not relulab's {spec}")
+    if not np.allclose(tape.gradient(ours_y, grid).numpy(), tape.gradient(theirs_y, grid).numpy(), rtol=1e-5, atol=1e-6):
+        _refuse(f"its activation {name} is Keras' own, whose gradient differs from relulab's {spec} (at the kink)")
     return spec
 
 
