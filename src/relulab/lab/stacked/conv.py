@@ -28,6 +28,7 @@ import tensorflow as tf
 
 from relulab.lab.stacked import conv_plan as plan
 from relulab.lab.stacked.fused_adam import FusedAdam
+from relulab.lab.stacked.steps import StackedSteps
 from relulab.lab.stacked.activations import Group, LayerActivations, groups_of
 from relulab.layers import PReLU
 
@@ -46,7 +47,7 @@ def contiguous_groups(specs: Sequence[str]) -> list[Group]:
     return groups
 
 
-class ConvStack:
+class ConvStack(StackedSteps):
     """The variables, forward pass and compiled epoch of K Keras models of one architecture.
 
     ``models``: compiled Keras models holding their initial weights, with equal operations
@@ -153,29 +154,6 @@ class ConvStack:
         masks = [tf.random.stateless_uniform(tf.shape(h)[1:], seed=tf.stack([tf.constant(s * 1024 + index, tf.int64),
                                                                               step])) >= rate for s in self.seeds]
         return tf.where(tf.stack(masks), h / (1.0 - rate), tf.zeros_like(h))
-
-    def _step(self, x: tf.Tensor, y: tf.Tensor, index: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-        xb, yb = tf.gather(x, index), tf.gather(y, index)
-        with tf.GradientTape() as tape:
-            logits = self.forward(xb, training=True)
-            loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(yb, logits), axis=1)
-            total = tf.reduce_sum(loss)
-        self.adam.apply(tape.gradient(total, self.trainable))
-        hits = tf.cast(tf.equal(tf.argmax(logits, -1, output_type=yb.dtype), yb), tf.float32)
-        return loss * tf.cast(tf.shape(index)[1], tf.float32), tf.reduce_sum(hits, axis=1)
-
-    def _train_epoch_fn(self, x: tf.Tensor, y: tf.Tensor, order: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-        size, b = int(order.shape[1]), self.batch_size
-        full = size // b
-        batches = tf.reshape(order[:, :full * b], (self.size, full, b))
-        loss_sum, hits = tf.zeros([self.size]), tf.zeros([self.size])
-        for i in tf.range(full):
-            loss, hit = self._step(x, y, batches[:, i])
-            loss_sum, hits = loss_sum + loss, hits + hit
-        if size % b:  # the last, smaller batch (Keras weights each batch's mean loss by its size)
-            loss, hit = self._step(x, y, order[:, full * b:])
-            loss_sum, hits = loss_sum + loss, hits + hit
-        return loss_sum / size, hits / size
 
     def train_epoch(self, x: tf.Tensor, y: tf.Tensor, epoch: int) -> tuple[np.ndarray, np.ndarray]:
         """One epoch, each run in its own ``epoch_order``: per-run training (loss, accuracy)."""

@@ -21,6 +21,7 @@ import tensorflow as tf
 from relulab import models
 from relulab.lab.stacked import diagnostics as diag
 from relulab.lab.stacked.fused_adam import FusedAdam
+from relulab.lab.stacked.steps import StackedSteps
 from relulab.lab.grid import RunSpec
 from relulab.lab.stacked.data import StackData
 from relulab.lab.stacked.activations import LayerActivations, groups_of
@@ -48,7 +49,7 @@ def initial_weights(spec: RunSpec, input_shape: Sequence[int], num_classes: int)
     return weights
 
 
-class Stack:
+class Stack(StackedSteps):
     """The variables, the compiled epoch, the evaluation and the diagnostics of stacked runs.
 
     ``specs`` must share hidden widths, epochs, batch size and learning rate, with equal activations next to
@@ -101,30 +102,6 @@ class Stack:
         kernel, bias = self.kernels[index], self.biases[index]
         z = tf.einsum("bi,kio->kbo", h, kernel) if shared else tf.matmul(h, kernel)
         return z + bias[:, None, :]
-
-    def _step(self, x: tf.Tensor, y: tf.Tensor, index: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-        """One step on the batches ``index`` ``(K, b)``, each run's own rows of the training set."""
-        xb, yb = tf.gather(x, index), tf.gather(y, index)
-        with tf.GradientTape() as tape:
-            logits = self.forward(xb, training=True)
-            loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(yb, logits), axis=1)
-            total = tf.reduce_sum(loss)
-        self.adam.apply(tape.gradient(total, self.variables))
-        hits = tf.cast(tf.equal(tf.argmax(logits, -1, output_type=yb.dtype), yb), tf.float32)
-        return loss * tf.cast(tf.shape(index)[1], tf.float32), tf.reduce_sum(hits, axis=1)
-
-    def _train_epoch_fn(self, x: tf.Tensor, y: tf.Tensor, order: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-        size, b = int(order.shape[1]), self.batch_size
-        full = size // b
-        batches = tf.reshape(order[:, :full * b], (self.size, full, b))
-        loss_sum, hits = tf.zeros([self.size]), tf.zeros([self.size])
-        for i in tf.range(full):
-            loss, hit = self._step(x, y, batches[:, i])
-            loss_sum, hits = loss_sum + loss, hits + hit
-        if size % b:  # the last, smaller batch (Keras weights each batch's mean loss by its size)
-            loss, hit = self._step(x, y, order[:, full * b:])
-            loss_sum, hits = loss_sum + loss, hits + hit
-        return loss_sum / size, hits / size
 
     def train_epoch(self, data: StackData, epoch: int) -> tuple[np.ndarray, np.ndarray]:
         """One epoch, each run in its own ``epoch_order``: per-run training (loss, accuracy)."""
