@@ -15,23 +15,18 @@ from typing import Any
 import keras
 
 from relulab.callbacks import DeadUnitMonitor, GradientFlowMonitor
-from relulab.diagnostics.advice import LayerFacts, find_all
-from relulab.diagnostics.diagnosis import he_initialised, output_spread
+from relulab.diagnostics.advice import find_all
+from relulab.diagnostics.diagnosis import layer_facts, output_spread
 from relulab.diagnostics.gradients import gradient_ratio
-from relulab.diagnostics.sites import find_sites, kernel_of
+from relulab.diagnostics.sites import find_sites, output_site
 
 
 def findings_from(model: keras.Model, activity: dict[str, Any], norms: dict[str, float] | None,
                   spread: float | None) -> list[Any]:
     """relulab's findings for measured ``activity`` (per site) and gradient ``norms`` of ``model``."""
-    facts = []
-    for site in find_sites(model):
-        if site.name not in activity:
-            continue
-        layer = activity[site.name]
-        kernel, between = kernel_of(site)
-        facts.append(LayerFacts(site.name, layer.units, layer.dead_fraction, layer.saturation,
-                                site.activation.zero_slope, he_initialised(kernel), bool(between), site.activation.kind))
+    sites = find_sites(model)
+    last = output_site(model, sites)
+    facts = [layer_facts(site, activity[site.name], output=site.name == last) for site in sites if site.name in activity]
     ratio = gradient_ratio(norms) if norms else None
     return find_all(facts, ratio, norms, spread=spread)
 

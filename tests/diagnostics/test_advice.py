@@ -7,16 +7,16 @@ import math
 import pytest
 
 from relulab.diagnostics.advice import (
-    COLLAPSE_GRADIENT, COLLAPSE_SPREAD, DEAD_FRACTION_ADVICE, DEAD_FRACTION_SEVERE, EXPLODING_RATIO, SATURATION_ADVICE,
-    VANISHING_RATIO, LayerFacts, advise, find_all,
+    COLLAPSE_GRADIENT, COLLAPSE_SPREAD, DEAD_FRACTION_ADVICE, DEAD_FRACTION_SEVERE, EXPLODING_RATIO, SATURATED_SHARE_ADVICE,
+    SATURATION_ADVICE, VANISHING_RATIO, LayerFacts, advise, find_all,
 )
 
 DYING = ["lower_learning_rate", "leaky_rectifier", "rai"]
 
 
 def facts(dead=None, saturation=None, *, units=64, zero_slope=True, he=False, batch_norm=False, kind="rectifier",
-          name="h"):
-    return LayerFacts(name, units, dead, saturation, zero_slope, he, batch_norm, kind)
+          name="h", share=None):
+    return LayerFacts(name, units, dead, saturation, zero_slope, he, batch_norm, kind, share)
 
 
 def codes(*layers, ratio=None, norms=None, spread=None):
@@ -41,6 +41,9 @@ def codes(*layers, ratio=None, norms=None, spread=None):
     # A saturating layer: first a rectifier, then batch normalisation; its "dead" units are its saturated ones.
     (facts(saturation=SATURATION_ADVICE, kind="saturating"), ["rectifier", "batch_norm"]),
     (facts(dead=1.0, saturation=1.0, kind="saturating", batch_norm=True), ["rectifier"]),
+    # No unit saturated on every example, but most of the layer's values are (tanh with N(0, 1) weights).
+    (facts(saturation=0.0, kind="saturating", share=SATURATED_SHARE_ADVICE - 0.01), []),
+    (facts(saturation=0.0, kind="saturating", share=SATURATED_SHARE_ADVICE), ["rectifier", "batch_norm"]),
 ])
 def test_layer_rules_fire_at_their_thresholds(layer, expected):
     assert codes(layer) == expected
@@ -72,12 +75,12 @@ def test_a_collapsed_signal_is_its_own_finding(spread, gradient, expected):
 
 
 def test_consecutive_layers_with_one_finding_are_one_reason_and_advice_reads_in_findings_order():
-    layers = [facts(dead=0.0, name="a0"), *(facts(dead=d, name=f"a{i}") for i, d in enumerate([0.12, 0.3, 0.41], 1)),
-              facts(dead=0.0, name="a4"), facts(dead=0.2, name="a5")]
+    layers = [facts(dead=0.0, name="a0"), *(facts(dead=d, name=f"a{i}") for i, d in enumerate([0.34, 0.4, 0.45], 1)),
+              facts(dead=0.0, name="a4"), facts(dead=0.36, name="a5")]
     found = find_all(layers, VANISHING_RATIO / 10)
     assert [f.text for f in found] == [
-        "a1 \u2026 a3, 3 layers: 12\u201341% of 64 units dead (no gradient reaches their weights)",
-        "a5: 20% of 64 units dead (no gradient reaches their weights)",
+        "a1 \u2026 a3, 3 layers: 34\u201345% of 64 units dead (no gradient reaches their weights)",
+        "a5: 36% of 64 units dead (no gradient reaches their weights)",
         "vanishing gradients: the first layer's gradient is 1.0e-03 of the last layer's",
     ]
     advice = advise(layers, VANISHING_RATIO / 10)
@@ -86,5 +89,17 @@ def test_consecutive_layers_with_one_finding_are_one_reason_and_advice_reads_in_
 
 
 def test_a_group_orders_its_remedies_by_its_most_severe_layer():
-    layers = [facts(dead=0.2, name="a"), facts(dead=0.9, name="b", he=True, batch_norm=True)]
+    layers = [facts(dead=0.4, name="a"), facts(dead=0.9, name="b", he=True, batch_norm=True)]
     assert codes(*layers) == [*DYING, "he_init"]
+
+
+@pytest.mark.parametrize("ratio, kind, expected", [
+    # the output layer learns a constant from constant hidden outputs (gradient 3e-4), none reaches the first layer
+    (VANISHING_RATIO / 100, "rectifier", "collapsed"),
+    (VANISHING_RATIO * 2, "rectifier", None),  # the gradient still flows: a flat start that is learning
+    (VANISHING_RATIO / 100, "saturating", "vanishing"),  # a sigmoid stack's constant output: its own remedy
+])
+def test_a_constant_output_is_collapsed_when_no_gradient_reaches_the_first_layer(ratio, kind, expected):
+    found = find_all([facts(dead=0.0 if kind == "rectifier" else None, kind=kind)], ratio,
+                     {"first": 3e-4 * ratio, "last": 3e-4}, spread=0.0)
+    assert (found[0].kind if found else None) == expected, [f.text for f in found]

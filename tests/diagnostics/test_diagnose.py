@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from relulab.diagnostics import diagnose
+from relulab.diagnostics.activity import measure_activity
 
 X = np.random.default_rng(0).uniform(-1, 1, (64, 5)).astype("float32")
 Y = np.arange(64) % 2
@@ -54,6 +55,30 @@ def test_saturated_units_are_those_pinned_to_an_asymptote():
     row = report.row("h")
     assert (row.kind, row.dead_fraction, row.saturation) == ("saturating", None, 0.5)
     assert [a.code for a in report.advice] == ["rectifier", "batch_norm"]
+
+
+def test_a_layer_saturated_on_most_examples_is_a_finding_though_no_unit_is_saturated_on_all():
+    model = mlp("tanh", width=8)
+    kernel = model.get_layer("h").kernel
+    kernel.assign(20.0 * np.sign(keras.ops.convert_to_numpy(kernel)))  # |pre-activation| mostly far beyond 2.3
+    report = diagnose(model, X, Y)
+    pre = X @ model.get_layer("h").get_weights()[0] + model.get_layer("h").get_weights()[1]
+    share = np.mean(np.abs(np.tanh(pre)) >= 0.98)
+    activity = measure_activity(model, X)["h"]
+    assert report.row("h").saturation == 0.0 and activity.saturated_share == pytest.approx(share) and share >= 0.5
+    assert [f.kind for f in report.findings] == ["saturated"] and "of the layer's values saturated" in report.findings[0].text
+    assert [a.code for a in report.advice] == ["rectifier", "batch_norm"]
+
+
+def test_a_custom_rectifiers_flat_side_is_sparsity_not_saturation():
+    class MaxReLU(keras.layers.Layer):
+        def call(self, x):
+            return keras.ops.maximum(x, 0.0)
+
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((5,)), keras.layers.Dense(4), MaxReLU(name="act"), keras.layers.Dense(2)])
+    activity = measure_activity(model, X)["act"]
+    assert activity.sparsity > 0.2 and activity.saturated_share == 0.0
 
 
 def test_a_born_dead_layer_is_a_collapsed_signal_first_then_dying_units():
@@ -163,3 +188,15 @@ def test_a_deep_stack_with_a_too_small_initialisation_is_a_collapsed_signal():
     assert "collapsed signal" in str(collapsed)
     healthy = diagnose(_deep("he_normal", depth=4), x, y)
     assert "collapsed" not in [f.kind for f in healthy.findings]
+
+
+def test_a_confident_sigmoid_output_is_not_a_saturated_layer():
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((5,)), keras.layers.Dense(8, activation="relu", name="h"),
+                              keras.layers.Dense(1, activation="sigmoid", name="out")])
+    kernel = model.get_layer("out").kernel
+    kernel.assign(10.0 * np.sign(keras.ops.convert_to_numpy(kernel)))  # confident on most examples, not all
+    share = measure_activity(model, X)["out"].saturated_share
+    report = diagnose(model, X, Y.reshape(-1, 1), loss="binary_crossentropy")
+    assert share >= 0.5 and report.row("out").saturation == 0.0
+    assert "saturated" not in [f.kind for f in report.findings], [f.text for f in report.findings]

@@ -42,6 +42,8 @@ class LayerActivity:
     dead_units: tuple[int, ...] | None  # rectifiers and custom activations
     saturated_units: tuple[int, ...] | None  # saturating and custom activations
     finite: bool = True  # every pre-activation and output was finite (False: a diverged model, NaN weights)
+    # fraction of all values (examples x positions x units) in the saturated regime; None where it does not apply
+    saturated_share: float | None = None
 
     @property
     def dead_fraction(self) -> float | None:
@@ -71,6 +73,7 @@ class ActivityCounter:
         self._units: dict[str, int] = {}
         self._peaks: dict[str, float] = {}
         self._finite: dict[str, bool] = {}
+        self._saturated_values: dict[str, float] = {}
 
     def update(self, site: Site, pre: Any, out: Any) -> None:
         name, activation = site.name, site.activation
@@ -87,11 +90,19 @@ class ActivityCounter:
             self._flag(self._active, name, active)
             return
         if activation.asymptotes is not None:  # fast path: the output near an asymptote
+            saturated = regimes.saturated(out, activation)
             self._flag(self._unsaturated, name, ops.convert_to_numpy(regimes.units_unsaturated(out, activation)))
-        if activation.kind == "custom":  # the general definition, through the derivative
+            self._count_saturated(name, float(ops.mean(ops.cast(saturated, "float32"))) * n)
+        elif activation.kind == "custom":  # the general definition, through the derivative
             r = self._relative_derivative(site, pre)
             self._flag(self._active, name, slopes.unit_flags(r, slopes.DEAD_DERIVATIVE))
             self._flag(self._unsaturated, name, slopes.unit_flags(r, slopes.SATURATION_DERIVATIVE))
+            # flat values (a rectifier's negative side: derivative 0) are sparsity, not saturation
+            near_flat = (r > slopes.DEAD_DERIVATIVE) & (r <= slopes.SATURATION_DERIVATIVE)
+            self._count_saturated(name, float(np.mean(near_flat)) * n)
+
+    def _count_saturated(self, name: str, values: float) -> None:
+        self._saturated_values[name] = self._saturated_values.get(name, 0.0) + values
 
     @staticmethod
     def _flag(store: dict[str, np.ndarray], name: str, flags: np.ndarray) -> None:
@@ -119,6 +130,8 @@ class ActivityCounter:
                 dead_units=None if active is None else tuple(int(i) for i in np.flatnonzero(~active)),
                 saturated_units=None if unsaturated is None else tuple(int(i) for i in np.flatnonzero(~unsaturated)),
                 finite=finite,
+                saturated_share=(None if name not in self._saturated_values else
+                                 self._saturated_values[name] / self._examples[name] if finite else math.nan),
             )
         return results
 

@@ -14,7 +14,7 @@ from relulab.diagnostics.advice import LayerFacts, find_all, remedies_for
 from relulab.diagnostics.gradients import gradient_norms, gradient_ratio, resolve_loss
 from relulab.diagnostics.probe import check_probe
 from relulab.diagnostics.report import LayerRow, Report
-from relulab.diagnostics.sites import Site, find_sites, kernel_layers, kernel_of, unmeasured
+from relulab.diagnostics.sites import Site, find_sites, kernel_layers, kernel_of, output_site, unmeasured
 from relulab.diagnostics.targets import choose_loss, fit_labels, loss_name
 
 
@@ -59,6 +59,15 @@ def he_initialised(layer: keras.layers.Layer | None) -> bool | None:
         return True
     return (isinstance(initializer, keras.initializers.VarianceScaling)
             and initializer.scale == 2.0 and initializer.mode == "fan_in")
+
+
+def layer_facts(site: Site, activity: LayerActivity, *, output: bool = False) -> LayerFacts:
+    """What the advice rules read about one measured site (shared by ``diagnose`` and the monitors' readers);
+    ``output``: the site is the model's output activation (:func:`~relulab.diagnostics.sites.output_site`)."""
+    kernel, norms_between = kernel_of(site)
+    return LayerFacts(site.name, activity.units, activity.dead_fraction, activity.saturation,
+                      site.activation.zero_slope, he_initialised(kernel), bool(norms_between), site.activation.kind,
+                      activity.saturated_share, output)
 
 
 def _row(site: Site, activity: LayerActivity, kernel_name: str | None, norms: dict[str, float] | None) -> LayerRow:
@@ -125,16 +134,14 @@ def diagnose(
     activity = measure_activity(model, x, sites, batch_size=batch_size)
     norms = None if y is None else gradient_norms(model, x, y, loss_fn, batch_size=batch_size)
     kernel_names = {id(layer): name for name, layer in kernel_layers(model)}
+    last = output_site(model, sites)
     rows, facts = [], []
     for site in sites:
         if site.name not in activity:
             continue  # a layer the forward pass never reached
-        kernel, norms_between = kernel_of(site)
-        row = _row(site, activity[site.name], kernel_names.get(id(kernel)), norms)
-        rows.append(row)
-        facts.append(LayerFacts(row.name, row.units, row.dead_fraction, row.saturation,
-                                site.activation.zero_slope, he_initialised(kernel), bool(norms_between),
-                                site.activation.kind))
+        kernel, _ = kernel_of(site)
+        rows.append(_row(site, activity[site.name], kernel_names.get(id(kernel)), norms))
+        facts.append(layer_facts(site, activity[site.name], output=site.name == last))
     ratio = None if norms is None else gradient_ratio(norms)
     spread = output_spread(model, x, batch_size=batch_size)
     findings = find_all(facts, ratio, norms, spread=spread)

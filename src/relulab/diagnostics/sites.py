@@ -110,6 +110,18 @@ def find_sites(model: keras.Model) -> list[Site]:
     return sites
 
 
+def output_site(model: keras.Model, sites: list[Site]) -> str | None:
+    """The name of the site that is the model's output activation (the last site, with no kernel layer after
+    it: a sigmoid output unit), or None."""
+    if not sites:
+        return None
+    order = [layer for _, layer in walk(model)]
+    position = next((i for i, layer in enumerate(order) if layer is sites[-1].layer), None)
+    if position is None or any(_has_kernel(layer) for layer in order[position + 1:]):
+        return None
+    return sites[-1].name
+
+
 def unmeasured(model: keras.Model) -> list[str]:
     """Names of the layers that apply an activation relulab does not measure (softmax: not elementwise)."""
     names = []
