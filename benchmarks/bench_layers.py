@@ -10,6 +10,11 @@ of the per-round ratios, and the ratio of the fastest rounds (the least disturbe
     python benchmarks/bench_layers.py            # ~1 minute on 2 cores
     python benchmarks/bench_layers.py --rounds 3 --steps 50   # a quick look
     python benchmarks/bench_layers.py --smooth   # also ELU, SELU, GELU: relulab's against Keras' own
+    python benchmarks/bench_layers.py --activation-only   # each function's forward + backward alone
+
+``--activation-only`` times forward and backward of the activation alone on a (batch, 1024) tensor (ten per
+call), against Keras' relu: the Dense step's ratio moves by +-30% per round on a shared 2-core VM, which
+hides differences of a few percent; the activation alone shows them.
 
 Baseline: ``Dense(1024, activation="relu")``, Keras' native relu (TensorFlow fuses MatMul+BiasAdd+Relu).
 Goals: ReLU and LeakyReLU <= 1.03x, PReLU and RReLU <= 1.10x. "before"/"reference" rows are the
@@ -101,6 +106,62 @@ def variants() -> dict[str, callable]:
     }
 
 
+def before_elu(x, alpha=1.0):
+    """relulab's ELU before the tanh form: ``expm1`` (TensorFlow's kernel: exp, log and a division), two selects."""
+
+    @tf.custom_gradient
+    def unit(x):
+        negative = tf.where(x > 0, tf.zeros_like(x), x)
+        y = tf.where(x > 0, x, alpha * tf.math.expm1(negative))
+        return y, lambda g: g * tf.where(x > 0, tf.ones_like(x), alpha * tf.exp(negative))
+
+    return unit(x)
+
+
+def function_variants() -> dict[str, callable]:
+    """name -> an activation function of x (PReLU with a variable slope, whose gradient is taken too)."""
+    from relulab import activations
+
+    alpha = tf.Variable(tf.fill((UNITS,), 0.25))
+    seed = keras.random.SeedGenerator(0)
+    kact = keras.activations
+    return {
+        "keras relu [baseline]": kact.relu,
+        "relulab relu": activations.relu,
+        "relulab leaky_relu(0.1)": lambda x: activations.leaky_relu(x, 0.1),
+        "relulab prelu (slope gradient too)": lambda x: activations.prelu(x, alpha),
+        "relulab rrelu (training)": lambda x: activations.rrelu(x, training=True, seed=seed),
+        "keras elu (fused, inexact)": kact.elu,
+        "relulab elu": activations.elu,
+        "relulab elu before (expm1)": before_elu,
+        "keras selu (fused, inexact)": kact.selu,
+        "relulab selu": activations.selu,
+        "relulab elu(alpha=0.5)": lambda x: activations.elu(x, 0.5),
+        "keras gelu": kact.gelu,
+        "relulab gelu": activations.gelu,
+    }, [alpha]
+
+
+def make_function_step(function, batch: int, extra: list):
+    x = tf.constant(np.random.default_rng(0).standard_normal((batch, UNITS)).astype("float32"))
+    upstream = tf.constant(np.random.default_rng(1).standard_normal((batch, UNITS)).astype("float32"))
+
+    @tf.function
+    def step(x):
+        total = tf.constant(0.0)
+        for i in range(10):  # ten forward + backward passes per call, on shifted inputs
+            shifted = x + 1e-3 * i
+            with tf.GradientTape() as tape:
+                tape.watch(shifted)
+                y = function(shifted)
+            grads = tape.gradient(y, [shifted, *extra], output_gradients=upstream)
+            total += y[0, 0] + sum(tf.reduce_sum(g[..., :1]) for g in grads if g is not None)
+        return total
+
+    step(x).numpy()
+    return step, x
+
+
 def make_step(build, batch: int, jit_compile: bool = False):
     inputs = keras.Input((UNITS,))
     model = keras.Model(inputs, build(inputs))
@@ -136,11 +197,17 @@ def main() -> None:
     parser.add_argument("--xla", action="store_true", help="compile the steps with XLA (Keras' jit_compile=True)")
     parser.add_argument("--smooth", action="store_true", help="also time ELU, SELU and GELU against Keras' own")
     parser.add_argument("--units", type=int, default=UNITS, help="width of the Dense layer (1024; small for a smoke test)")
+    parser.add_argument("--activation-only", action="store_true",
+                        help="time each activation function's forward and backward alone (no Dense), 10 per call")
     args = parser.parse_args()
     globals()["UNITS"] = args.units
 
-    chosen = {**variants(), **(smooth_variants() if args.smooth else {})}
-    steps = {name: make_step(build, args.batch, args.xla) for name, build in chosen.items()}
+    if args.activation_only:
+        functions, extra = function_variants()
+        steps = {name: make_function_step(function, args.batch, extra) for name, function in functions.items()}
+    else:
+        chosen = {**variants(), **(smooth_variants() if args.smooth else {})}
+        steps = {name: make_step(build, args.batch, args.xla) for name, build in chosen.items()}
     baseline = next(iter(steps))
     ratios = {name: [] for name in steps}
     seconds = {name: [] for name in steps}
@@ -149,7 +216,9 @@ def main() -> None:
         for name, t in this_round.items():
             seconds[name].append(t)
             ratios[name].append(t / this_round[baseline])
-    print(f"Dense {args.units}->{args.units} + activation, batch {args.batch}, {args.steps} steps x {args.rounds} rounds, "
+    what = (f"activation alone on ({args.batch}, {args.units}), forward + backward x 10 per step" if args.activation_only
+            else f"Dense {args.units}->{args.units} + activation, batch {args.batch}")
+    print(f"{what}, {args.steps} steps x {args.rounds} rounds, "
           f"XLA {'on' if args.xla else 'off'}, "
           f"TensorFlow {tf.__version__}, Keras {keras.__version__}, {os.cpu_count()} CPUs")
     best = min(seconds[baseline])

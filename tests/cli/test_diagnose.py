@@ -41,7 +41,7 @@ def _relu_model(tmp_path, **kwargs):
 def test_prints_the_table_for_a_plain_keras_model(tmp_path, capsys):
     assert main(["diagnose", _relu_model(tmp_path), "--dataset", _npz(tmp_path / "d.npz"), "--probe-size", "30"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[0].endswith("on " + str(tmp_path / "d.npz") + " (train, 30 examples)")
+    assert out[0].endswith("on " + str(tmp_path / "d.npz") + " (train, 30 examples, scaling unit)")
     assert out[1].split()[:4] == ["layer", "activation", "kind", "units"]
     assert [line.split()[0] for line in out[3:5]] == ["h", "act"]
     assert "gradient ratio first/last kernel layer (h / out)" in out[5]
@@ -136,7 +136,7 @@ def _no_activations(tmp_path):
      r"model 'sequential.*' has no activation that relulab can measure .*"
      r"layers with other activations: out \(softmax\)"),
     (lambda t: [_relu_model(t), "--dataset", _npz(t / "d.npz", features=5)],
-     r"diagnosing .*m.keras on .*d.npz \(train, 40 examples\): x of diagnose must have shape \(n, 6\)"),
+     r"diagnosing .*m.keras on .*d.npz \(train, 40 examples, scaling unit\): x of diagnose must have shape \(n, 6\)"),
     (lambda t: [_relu_model(t), "--dataset", _npz(t / "d.npz", nan=True)], r"NaN"),
     (lambda t: [_relu_model(t), "--dataset", _npz(t / "d.npz"), "--layer", "nope"],
      r"layers of diagnose must name measurable layers of the model: h, act. Received: layers=\['nope'\]"),
@@ -192,3 +192,21 @@ def test_one_hot_labels_in_a_file_work_with_a_sparse_loss(tmp_path, capsys):
     np.savez(tmp_path / "indices.npz", x_train=x, y_train=np.arange(40) % 3, x_test=x[:10], y_test=np.arange(10) % 3)
     assert main(["diagnose", model, "--dataset", str(tmp_path / "indices.npz"), "--json"]) == 0
     assert from_onehot["grad_norms"] == json.loads(capsys.readouterr().out)["grad_norms"]
+
+
+def test_scaling_none_feeds_the_values_as_stored(tmp_path, capsys):
+    """A model trained on raw features (around 1000) is probed with them; unit scaling would kill its units."""
+    raw = 1000.0 + RNG.uniform(0, 1, (40, 6))
+    np.savez(tmp_path / "raw.npz", x_train=raw, y_train=np.arange(40) % 3, x_test=raw[:10], y_test=np.arange(10) % 3)
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(8, activation="relu", name="h"),
+                              keras.layers.Dense(3, activation="softmax", name="out")])
+    kernel = model.get_layer("h").get_weights()[0]
+    model.get_layer("h").set_weights([kernel, -np.min(raw @ kernel, axis=0) + 1e-3])  # alive on every raw example
+    model.save(tmp_path / "raw.keras")
+    sparsity = {}
+    for scaling in ("none", "unit"):
+        assert main(["diagnose", str(tmp_path / "raw.keras"), "--dataset", str(tmp_path / "raw.npz"),
+                     "--scaling", scaling, "--json"]) == 0
+        sparsity[scaling] = next(r for r in json.loads(capsys.readouterr().out)["rows"] if r["name"] == "h")["sparsity"]
+    assert sparsity["none"] == 0.0 and sparsity["unit"] > 0.2, sparsity

@@ -200,3 +200,33 @@ def test_a_confident_sigmoid_output_is_not_a_saturated_layer():
     report = diagnose(model, X, Y.reshape(-1, 1), loss="binary_crossentropy")
     assert share >= 0.5 and report.row("out").saturation == 0.0
     assert "saturated" not in [f.kind for f in report.findings], [f.text for f in report.findings]
+
+
+def _stack(activation, init, *, out_activation="softmax", units=2, depth=6):
+    keras.utils.set_random_seed(0)
+    hidden = [keras.layers.Dense(8, activation=activation, kernel_initializer=init) for _ in range(depth)]
+    return keras.Sequential([keras.Input((5,)), *hidden, keras.layers.Dense(units, activation=out_activation)])
+
+
+def test_a_collapsed_tanh_stack_is_vanishing_gradients_not_silence():
+    report = diagnose(_stack("tanh", keras.initializers.RandomNormal(stddev=0.01)), X, Y,
+                      loss="sparse_categorical_crossentropy")
+    assert report.output_spread < 1e-3 and report.findings, report.to_text()
+    assert report.findings[0].kind == "vanishing" and report.advice[0].code == "rectifier", report.to_text()
+
+
+def test_the_output_sigmoid_neither_saturates_nor_makes_a_relu_net_a_sigmoid_stack():
+    model = _stack("relu", "he_normal", out_activation="sigmoid", units=1, depth=1)
+    kernel = model.layers[-1].kernel
+    kernel.assign(100.0 * np.sign(keras.ops.convert_to_numpy(kernel)))  # every example near 0 or 1
+    report = diagnose(model, X, Y.reshape(-1, 1), loss="binary_crossentropy")
+    assert report.rows[-1].saturation == 1.0, report.to_text()
+    assert "saturated" not in [f.kind for f in report.findings] and "rectifier" not in [a.code for a in report.advice]
+    model.layers[-1].kernel.assign(1e-6 * np.ones((8, 1), "float32"))  # now a constant output of a ReLU net
+    report = diagnose(model, X, Y.reshape(-1, 1), loss="binary_crossentropy")
+    assert [a.code for a in report.advice][:1] != ["rectifier"] and "he_init" not in [a.code for a in report.advice]
+
+
+def test_a_probe_of_one_repeated_example_says_nothing_about_collapse():
+    report = diagnose(mlp(), np.repeat(X[:1], 20, axis=0), np.repeat(Y[:1], 20))
+    assert report.output_spread is None and "collapsed" not in [f.kind for f in report.findings]

@@ -29,8 +29,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--dataset", help="built-in dataset (relulab list datasets) or a .npz/.csv file")
     parser.add_argument("--data-path", help="local copy of a built-in dataset; alone, a .npz/.csv file")
     parser.add_argument("--split", choices=["train", "test"], default="train", help="which part probes the model")
-    parser.add_argument("--scaling", choices=["unit", "standard"], default="unit",
-                        help="input scaling, as the model was trained with")
+    parser.add_argument("--scaling", choices=["unit", "standard", "none"], default="unit",
+                        help="input scaling, as the model was trained with (none: the values as stored, for a "
+                             "model trained on raw features); the report names it")
     parser.add_argument("--probe-size", type=positive_int, default=DEFAULT_PROBE_SIZE,
                         help="examples probed, spread evenly over the split")
     parser.add_argument("--layer", action="append", dest="layers", metavar="NAME",
@@ -129,7 +130,7 @@ def probe_data(args: argparse.Namespace, input_shape: tuple | None) -> tuple[Any
     dataset, source = load_data(args, input_shape)
     x, y = (dataset.x_train, dataset.y_train) if args.split == "train" else (dataset.x_test, dataset.y_test)
     x, y = subset(x, y, args.probe_size)
-    return np.ascontiguousarray(x), y, f"{source} ({args.split}, {len(x)} examples)"
+    return np.ascontiguousarray(x), y, f"{source} ({args.split}, {len(x)} examples, scaling {args.scaling})"
 
 
 def run(args: argparse.Namespace) -> int:

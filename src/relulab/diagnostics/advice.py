@@ -6,7 +6,7 @@ Findings (per layer unless said otherwise; consecutive layers with the same find
 ==================  ==================================================  =======================================
 finding             fires when                                          remedies, in order
 ==================  ==================================================  =======================================
-collapsed signal    model-wide, not a saturating stack: the output       He initialisation (if not He), RAI,
+collapsed signal    model-wide (a sigmoid/tanh stack: vanishing): the    He initialisation (if not He), RAI,
                     varies by less than ``COLLAPSE_SPREAD`` over the     batch normalisation
                     probe and every kernel gradient norm is below
                     ``COLLAPSE_GRADIENT`` or the first/last ratio below
@@ -19,7 +19,8 @@ small-slope side    dead >= 1/3 on a leaky rectifier                    a lower 
 saturated units     saturation >= 10% (for custom activations: beyond   a rectifier with He initialisation,
                     the dead units), or >= 50% of all the layer's       batch normalisation (none yet)
                     values saturated (units saturated on most, not all,
-                    examples: tanh with N(0, 1) weights; hidden layers)
+                    examples: tanh with N(0, 1) weights); not for the
+                    model's output activation
 vanishing           first/last kernel gradient ratio < 0.01             sigmoid/tanh stack: a rectifier with He
                                                                         init, batch norm; else He init (if not
                                                                         He), batch normalisation
@@ -118,12 +119,14 @@ def _layer_finding(layer: LayerFacts) -> tuple[str, float, str, tuple[str, ...]]
             return ("dead", dead, "of units dead (no gradient reaches their weights)", (*first, *not_he, *norm))
         return ("small_slope", dead, "of units on the small-slope side for every example (linear units with a "
                 "small gradient)", (*(("lower_learning_rate",) if severe else ()), *not_he))
+    if layer.output:
+        return None  # a confident sigmoid output is near its asymptotes by design
     norm = () if layer.batch_norm else ("batch_norm",)
     if saturation is not None and saturation >= SATURATION_ADVICE:
         return ("saturated", saturation, "of units saturated (derivative below 4% of its peak on every example)",
                 ("rectifier", *norm))
     share = layer.saturated_share
-    if share is not None and share >= SATURATED_SHARE_ADVICE and not layer.output:  # most values, not every unit always
+    if share is not None and share >= SATURATED_SHARE_ADVICE:  # most values saturated, if not every unit always
         return ("saturated", share, "of the layer's values saturated (derivative below 4% of its peak)",
                 ("rectifier", *norm))
     return None
@@ -160,9 +163,20 @@ def layer_findings(layers: Sequence[LayerFacts]) -> list[Finding]:
     return findings
 
 
+def _hidden(layers: Sequence[LayerFacts]) -> list[LayerFacts]:
+    """The layers that are not the model's output activation (all of them if that leaves none)."""
+    return [layer for layer in layers if not layer.output] or list(layers)
+
+
 def _family(layers: Sequence[LayerFacts]) -> str:
-    kinds = [layer.kind for layer in layers]
+    kinds = [layer.kind for layer in _hidden(layers)]
     return "saturating" if kinds and kinds.count("saturating") * 2 >= len(kinds) else "rectifier"
+
+
+def _not_he(layers: Sequence[LayerFacts]) -> tuple[str, ...]:
+    """``("he_init",)`` when a hidden layer's kernel is known not to be He-initialised (the output layer's
+    Glorot kernel is the usual choice and does not count)."""
+    return ("he_init",) if any(layer.he_initialised is False for layer in _hidden(layers)) else ()
 
 
 def gradient_findings(layers: Sequence[LayerFacts], grad_ratio: float | None,
@@ -178,8 +192,7 @@ def gradient_findings(layers: Sequence[LayerFacts], grad_ratio: float | None,
         text = f"vanishing gradients: the first layer's gradient is {grad_ratio:.1e} of the last layer's"
         if _family(layers) == "saturating":
             return [Finding("vanishing", text, (), ("rectifier", "batch_norm"))]
-        not_he = ("he_init",) if any(layer.he_initialised is False for layer in layers) else ()
-        return [Finding("vanishing", text, (), (*not_he, "batch_norm"))]
+        return [Finding("vanishing", text, (), (*_not_he(layers), "batch_norm"))]
     if grad_ratio > EXPLODING_RATIO:
         return [Finding("exploding", f"exploding gradients: the first layer's gradient is {grad_ratio:.1e} times the "
                         f"last layer's", (), ("lower_learning_rate", "gradient_clipping"))]
@@ -192,9 +205,9 @@ def collapse_finding(layers: Sequence[LayerFacts], spread: float | None, top_gra
     ``COLLAPSE_SPREAD``) and no gradient reaches the first layer -- every kernel gradient below
     ``COLLAPSE_GRADIENT``, or the first layer's below ``VANISHING_RATIO`` of the last's (the output layer
     still learns a bias-driven constant from the hidden layers' constant outputs). Without gradients
-    (no labels), the constant output alone. A saturating stack with a constant output is left to the
-    vanishing-gradient finding, whose remedy (a rectifier) differs."""
-    if spread is None or spread >= COLLAPSE_SPREAD or _family(layers) == "saturating":
+    (no labels), the constant output alone. In a sigmoid/tanh stack the same signs are reported as
+    vanishing gradients, whose remedy (a rectifier) differs."""
+    if spread is None or spread >= COLLAPSE_SPREAD:
         return []
     measured = top_gradient is not None or grad_ratio is not None
     no_gradient = top_gradient is not None and top_gradient < COLLAPSE_GRADIENT
@@ -207,9 +220,11 @@ def collapse_finding(layers: Sequence[LayerFacts], spread: float | None, top_gra
         gradient = f" and the largest kernel gradient is {top_gradient:.1e}"
     else:
         gradient = f" and the first layer's gradient is {grad_ratio:.1e} of the last layer's"
-    not_he = ("he_init",) if any(layer.he_initialised is False for layer in layers) else ()
+    if _family(layers) == "saturating":
+        return [Finding("vanishing", f"vanishing gradients: the output varies by {spread:.1e} over the probe"
+                        f"{gradient} (a saturating stack passes no signal)", (), ("rectifier", "batch_norm"))]
     return [Finding("collapsed", f"collapsed signal: the output varies by {spread:.1e} over the probe{gradient} "
-                    f"(a constant function)", (), (*not_he, "rai", "batch_norm"))]
+                    f"(a constant function)", (), (*_not_he(layers), "rai", "batch_norm"))]
 
 
 def remedies_for(findings: Sequence[Finding]) -> list[Advice]:
@@ -230,8 +245,10 @@ def find_all(layers: Sequence[LayerFacts], grad_ratio: float | None = None, grad
     norms = grad_norms or {}
     finite = [value for value in norms.values() if math.isfinite(value)]
     top = max(finite) if finite and len(finite) == len(norms) else (None if not norms else math.inf)
-    return [*collapse_finding(layers, spread, top, grad_ratio), *layer_findings(layers),
-            *gradient_findings(layers, grad_ratio, norms)]
+    collapsed = collapse_finding(layers, spread, top, grad_ratio)
+    gradient = [finding for finding in gradient_findings(layers, grad_ratio, norms)
+                if not (finding.kind == "vanishing" and collapsed and collapsed[0].kind == "vanishing")]
+    return [*collapsed, *layer_findings(layers), *gradient]
 
 
 def advise(

@@ -75,7 +75,7 @@ def _row(site: Site, activity: LayerActivity, kernel_name: str | None, norms: di
         name=site.name, activation=site.activation.spec, kind=site.activation.kind, units=activity.units,
         dead_fraction=activity.dead_fraction, sparsity=activity.sparsity, saturation=activity.saturation,
         grad_norm=None if norms is None or kernel_name is None else norms.get(kernel_name),
-        kernel_layer=kernel_name, dead_units=activity.dead_units,
+        kernel_layer=kernel_name, dead_units=activity.dead_units, saturated_share=activity.saturated_share,
     )
 
 
@@ -143,7 +143,9 @@ def diagnose(
         rows.append(_row(site, activity[site.name], kernel_names.get(id(kernel)), norms))
         facts.append(layer_facts(site, activity[site.name], output=site.name == last))
     ratio = None if norms is None else gradient_ratio(norms)
-    spread = output_spread(model, x, batch_size=batch_size)
+    # a probe of one distinct example cannot show whether the output depends on the input
+    varied = len(x) > 1 and bool(np.any(x.reshape(len(x), -1) != x[:1].reshape(1, -1)))
+    spread = output_spread(model, x, batch_size=batch_size) if varied else None
     findings = find_all(facts, ratio, norms, spread=spread)
     return Report(model.name, len(x), tuple(rows), norms, ratio, tuple(remedies_for(findings)),
                   tuple(unmeasured(model)), loss=None if loss_fn is None else loss_name(loss_fn),

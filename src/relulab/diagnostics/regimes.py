@@ -13,7 +13,9 @@ counted over every example and every spatial position):
   :data:`SATURATION_TOLERANCE` of the output range (1% of it: ``y < 0.01`` or ``y > 0.99`` for the
   sigmoid, ``|y| > 0.98`` for tanh) of one of its asymptotes, for every example. There the derivative
   is below about 4% of its peak (Glorot & Bengio 2010, "Understanding the difficulty of training deep
-  feedforward neural networks").
+  feedforward neural networks"). The **saturated share** of a layer is the fraction of all its values
+  (examples x positions x units) in that regime: a tanh layer with N(0, 1) weights has no unit saturated on
+  *every* example but 60-85% of its values saturated.
 
 Each function reduces one batch; callers OR the per-unit flags over batches.
 """

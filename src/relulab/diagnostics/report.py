@@ -29,6 +29,7 @@ class LayerRow:
     grad_norm: float | None  # of the kernel that computes the pre-activation, when y was given
     kernel_layer: str | None  # that kernel's layer
     dead_units: tuple[int, ...] | None
+    saturated_share: float | None = None  # fraction of all the layer's values saturated (saturating, custom)
 
 
 @dataclasses.dataclass(frozen=True)
