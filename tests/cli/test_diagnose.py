@@ -130,7 +130,7 @@ def _no_activations(tmp_path):
 
 @pytest.mark.parametrize("args, message", [
     (lambda t: [_not_a_model(t), "--dataset", _npz(t / "d.npz")],
-     r"model.keras is not a Keras model that loads in safe mode"),
+     r"model.keras is not a Keras model: a .keras file is a zip archive"),
     (lambda t: [str(t / "missing.keras"), "--dataset", "digits"], r"missing.keras: no such file"),
     (lambda t: [_no_activations(t), "--dataset", _npz(t / "d.npz")],
      r"model 'sequential.*' has no activation that relulab can measure .*"

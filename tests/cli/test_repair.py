@@ -78,7 +78,7 @@ def test_an_out_folder_holding_other_files_is_refused_and_left_alone(tmp_path, c
 
 
 @pytest.mark.parametrize("make, message", [
-    (lambda t: ("notamodel", _npz(t / "d.npz")), r"is not a Keras model that loads in safe mode"),
+    (lambda t: ("notamodel", _npz(t / "d.npz")), r"is not a Keras model"),
     (lambda t: ("model", _npz(t / "d.npz", features=5)), r"x of repair must have shape \(n, 6\)"),
     (lambda t: ("model", _npz(t / "d.npz", labels_up_to=7)), r"class indices from 0 to 2"),
     (lambda t: ("model", _npz(t / "d.npz", nan=True)), r"NaN"),

@@ -7,6 +7,7 @@ import json
 import logging
 import math
 import re
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -80,6 +81,9 @@ def load_model(path: Path, *, imports: list[str] | None = None) -> Any:
     if not path.is_file():
         raise UserError(f"{path}: no such file; give a saved Keras model (.keras)")
     import_modules(imports)
+    if path.suffix == ".keras" and not zipfile.is_zipfile(path):  # Keras would say "File not found"
+        raise UserError(f"{path} is not a Keras model: a .keras file is a zip archive (model.save's output), "
+                        f"this one is not")
     try:
         model = keras.saving.load_model(path, safe_mode=True)
     except Exception as error:  # an untrusted file can fail in many ways; all are the user's to fix
