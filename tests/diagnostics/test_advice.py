@@ -54,9 +54,9 @@ def test_layer_rules_fire_at_their_thresholds(layer, expected):
     (VANISHING_RATIO / 2, {}, "rectifier", ["he_init", "batch_norm"]),
     (VANISHING_RATIO / 2, {}, "saturating", ["rectifier", "batch_norm"]),  # the article's fix for sigmoid stacks
     (EXPLODING_RATIO, {}, "rectifier", []),
-    (EXPLODING_RATIO * 2, {}, "rectifier", ["lower_learning_rate", "gradient_clipping"]),
+    (EXPLODING_RATIO * 2, {}, "rectifier", ["lower_learning_rate", "much_lower_learning_rate", "gradient_clipping"]),
     (math.nan, {}, "rectifier", []),
-    (1.0, {"h": math.inf, "out": 1.0}, "rectifier", ["lower_learning_rate", "gradient_clipping"]),
+    (1.0, {"h": math.inf, "out": 1.0}, "rectifier", ["lower_learning_rate", "much_lower_learning_rate", "gradient_clipping"]),
 ])
 def test_gradient_rules_fire_at_their_thresholds(ratio, norms, kind, expected):
     assert codes(facts(dead=0.0, kind=kind), ratio=ratio, norms=norms) == expected

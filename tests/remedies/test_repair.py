@@ -149,3 +149,14 @@ def test_a_model_keras_cannot_clone_is_refused_by_name():
     model(np.zeros((1, 64), "float32"))
     with pytest.raises(ValueError, match="model of repair must be a Sequential or functional model that Keras can"):
         catalogue.fresh(model, 0)
+
+
+def test_a_diverging_sgd_run_is_repaired_by_a_hundredth_of_its_step():
+    """Plain SGD at step 20 overflows to NaN; a tenth (2.0) still fails, a hundredth learns."""
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((64,)), *[keras.layers.Dense(64, activation="relu") for _ in range(3)],
+                              keras.layers.Dense(10, activation="softmax")])
+    model.compile(optimizer=keras.optimizers.SGD(20.0), loss="sparse_categorical_crossentropy")
+    result = repair(model, _digits(), epochs=2, seeds=(0,))
+    assert "lower_lr_100" in [row.name for row in result.rows], result.to_text()
+    assert result.best == "lower_lr_100" and result.row("lower_lr_100").test_accuracy.mean > result.row("original").test_accuracy.mean + 0.2, result.to_text()

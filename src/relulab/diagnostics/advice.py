@@ -24,7 +24,8 @@ saturated units     saturation >= 10% (for custom activations: beyond   a rectif
 vanishing           first/last kernel gradient ratio < 0.01             sigmoid/tanh stack: a rectifier with He
                                                                         init, batch norm; else He init (if not
                                                                         He), batch normalisation
-exploding           ratio > 100 or a non-finite gradient                a lower learning rate, gradient clipping
+exploding           ratio > 100 or a non-finite gradient                a lower learning rate (x0.1, x0.01),
+                                                                        gradient clipping
 ==================  ==================================================  =======================================
 
 Why: He initialisation keeps rectifier pre-activations at unit variance with depth (He 2015); a leaky
@@ -59,6 +60,8 @@ REMEDIES = {
     "he_init": "He initialisation (kernel_initializer='he_normal')",
     "leaky_rectifier": "a leaky or parametric rectifier ('leaky_relu(negative_slope=0.1)' or 'prelu')",
     "lower_learning_rate": "a lower learning rate (for example a tenth of the current one)",
+    "much_lower_learning_rate": "a much lower learning rate (a hundredth of the current one: a step that "
+                                "diverges at x may still diverge at x/10)",
     "batch_norm": "batch normalisation before the activation (Dense(use_bias=False) -> BatchNormalization)",
     "gradient_clipping": "gradient clipping (optimizer=keras.optimizers.Adam(clipnorm=1.0))",
     "rai": "RAI initialisation (relulab.initializers.RAI) or relulab.remedies.revive for the dead units",
@@ -185,7 +188,7 @@ def gradient_findings(layers: Sequence[LayerFacts], grad_ratio: float | None,
     bad = [name for name, norm in norms.items() if not math.isfinite(norm)]
     if bad:
         return [Finding("exploding", f"non-finite gradient in {', '.join(bad)}", (),
-                        ("lower_learning_rate", "gradient_clipping"))]
+                        ("lower_learning_rate", "much_lower_learning_rate", "gradient_clipping"))]
     if grad_ratio is None or math.isnan(grad_ratio):
         return []
     if grad_ratio < VANISHING_RATIO:
@@ -195,7 +198,7 @@ def gradient_findings(layers: Sequence[LayerFacts], grad_ratio: float | None,
         return [Finding("vanishing", text, (), (*_not_he(layers), "batch_norm"))]
     if grad_ratio > EXPLODING_RATIO:
         return [Finding("exploding", f"exploding gradients: the first layer's gradient is {grad_ratio:.1e} times the "
-                        f"last layer's", (), ("lower_learning_rate", "gradient_clipping"))]
+                        f"last layer's", (), ("lower_learning_rate", "much_lower_learning_rate", "gradient_clipping"))]
     return []
 
 

@@ -15,6 +15,7 @@ he_init          every kernel He normal, biases zero                           `
 rai              every kernel and bias drawn by RAI (Lu et al. 2019)           ``rai``
 batch_norm       BatchNormalization between each hidden kernel and activation  ``batch_norm``
 lower_lr         the learning rate times 0.1                                   ``lower_learning_rate``
+lower_lr_100     the learning rate times 0.01 (training that diverged)          ``much_lower_learning_rate``
 clipnorm         the optimizer's ``clipnorm=1.0``                              ``gradient_clipping``
 ===============  ===========================================================  ==========================
 
@@ -126,6 +127,8 @@ CANDIDATES: dict[str, Candidate] = {c.name: c for c in (
     Candidate("rai", "RAI initialisation (Lu et al. 2019)", _rai),
     Candidate("batch_norm", "BatchNormalization before each hidden activation", batch_norm_model),
     Candidate("lower_lr", f"learning rate x{LEARNING_RATE_FACTOR:g}", fresh, learning_rate_factor=LEARNING_RATE_FACTOR),
+    Candidate("lower_lr_100", f"learning rate x{LEARNING_RATE_FACTOR ** 2:g}", fresh,
+              learning_rate_factor=LEARNING_RATE_FACTOR ** 2),
     Candidate("clipnorm", f"gradient clipping (clipnorm={CLIPNORM:g})", fresh, clipnorm=CLIPNORM),
 )}
 
@@ -133,6 +136,7 @@ CANDIDATES: dict[str, Candidate] = {c.name: c for c in (
 FOR_ADVICE = {
     "rectifier": ("relu_he",), "leaky_rectifier": ("leaky_relu", "prelu"), "he_init": ("he_init",),
     "rai": ("rai",), "batch_norm": ("batch_norm",), "lower_learning_rate": ("lower_lr",),
+    "much_lower_learning_rate": ("lower_lr_100",),
     "gradient_clipping": ("clipnorm",),
 }
 

@@ -85,7 +85,8 @@ def _train(candidate: catalogue.Candidate, model: keras.Model, seed: int, split:
 
 def _trained_findings(run: dict[str, Any], x: np.ndarray, y: np.ndarray, loss: Any) -> tuple:
     """The trained original's diagnosis (None if it cannot be measured) and the advice codes it adds."""
-    codes = [] if math.isfinite(run["train_loss"]) else ["lower_learning_rate", "gradient_clipping"]
+    codes = [] if math.isfinite(run["train_loss"]) else ["lower_learning_rate", "much_lower_learning_rate",
+                                                         "gradient_clipping"]
     try:
         report = diagnose(run["model"], x, y, loss=loss)
     except Exception:  # weights gone non-finite: the loss already says what to try
