@@ -30,14 +30,12 @@ _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 _GELU_CUBIC = 0.044715
 
 
-def _relu_gradient(upstream: Any, rectified: Any) -> Any:
-    """``upstream`` where ``rectified = relu(x) > 0``, else 0: TensorFlow's fused ``ReluGrad`` (one op instead
-    of a comparison and a select), a ``where`` elsewhere."""
+def _negative_part(x: Any) -> Any:
+    """``min(x, 0)``: TensorFlow's ``Minimum``; ``-relu(-x)`` elsewhere (Keras' torch backend computes
+    ``ops.minimum`` in float32 for float64 inputs)."""
     if _BACKEND == "tensorflow":
-        import tensorflow as tf
-
-        return tf.raw_ops.ReluGrad(gradients=upstream, features=rectified)
-    return ops.where(rectified > 0, upstream, ops.zeros_like(upstream))
+        return ops.minimum(x, 0.0)
+    return -ops.relu(-x)
 
 
 def _exponential_unit(x: Any, alpha: float, scale: float = 1.0, divisor: float = 1.0) -> Any:
@@ -58,8 +56,7 @@ def _exponential_unit(x: Any, alpha: float, scale: float = 1.0, divisor: float =
     @ops.custom_gradient
     def unit(x: Any) -> Any:
         rectified = ops.relu(x)
-        # min(x, 0) as -relu(-x): Keras' torch backend computes ops.minimum in float32 for float64 x.
-        negative = -ops.relu(-x)
+        negative = _negative_part(x)
         if divisor != 1:
             negative = negative / divisor
         slope = ops.exp(negative)  # 1 for x >= 0
@@ -72,9 +69,9 @@ def _exponential_unit(x: Any, alpha: float, scale: float = 1.0, divisor: float =
             upstream = args[0] if upstream is None else upstream
             if alpha * scale == divisor and scale == 1:
                 return upstream * slope
-            # upstream on the right (slope is 1 there, so the difference is exactly 0), c * slope on the left.
-            right = _relu_gradient(upstream, rectified)
-            return (right if scale == 1 else scale * right) + ((alpha * scale) / divisor) * (slope * upstream - right)
+            # scale outside the where: Keras' torch backend rounds a Python float there to float32.
+            factor = ops.where(x > 0, 1.0, (alpha / divisor) * slope)
+            return upstream * (factor if scale == 1 else scale * factor)
 
         return y, backward
 
