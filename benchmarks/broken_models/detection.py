@@ -3,12 +3,15 @@
 relulab's finding kinds (``relulab.diagnostics.advice``) map to classes as follows:
 
 =====================  ==========  ====================================================================
-finding kind           class       relulab's rule
+finding kind           class       relulab's rule (``relulab.diagnostics.advice`` has the reasons)
 =====================  ==========  ====================================================================
-``collapsed``          collapsed   output spread < 1e-3 over the probe and every kernel gradient < 1e-4
-``dead``               dying       >= 10% of a zero-slope rectifier's units flat on every probe example
-``vanishing``          vanishing   first/last kernel gradient-norm ratio < 0.01
-``saturated``          vanishing   >= 10% of a sigmoid/tanh layer's units saturated on every example
+``collapsed``          collapsed   output spread < 1e-3 over the probe, and every kernel gradient < 1e-4
+                                   or the first/last gradient ratio < 0.01 (not a sigmoid/tanh stack)
+``dead``               dying       >= 1/3 of a zero-slope rectifier's units flat on every probe example
+``vanishing``          vanishing   first/last kernel gradient-norm ratio < 0.01, or a sigmoid/tanh
+                                   stack whose output is constant as above
+``saturated``          vanishing   >= 10% of a hidden sigmoid/tanh layer's units saturated on every
+                                   example, or >= 50% of its values saturated
 ``exploding``          exploding   a non-finite kernel gradient, or the ratio above > 100
 ``small_slope``        (none)      leaky units on their slope side: they still learn; not a class
 =====================  ==========  ====================================================================
