@@ -7,11 +7,12 @@ import math
 import pytest
 
 from relulab.diagnostics.advice import (
-    COLLAPSE_GRADIENT, COLLAPSE_SPREAD, DEAD_FRACTION_ADVICE, DEAD_FRACTION_SEVERE, EXPLODING_RATIO, SATURATED_SHARE_ADVICE,
-    SATURATION_ADVICE, VANISHING_RATIO, LayerFacts, advise, find_all,
+    COLLAPSE_GRADIENT, COLLAPSE_SPREAD, DEAD_FRACTION_ADVICE, DEAD_FRACTION_SEVERE, EXPLODING_RATIO,
+    SATURATED_SHARE_ADVICE, SATURATION_ADVICE, VANISHING_RATIO, LayerFacts, advise, find_all,
 )
 
 DYING = ["lower_learning_rate", "leaky_rectifier", "rai"]
+DIVERGING = ["lower_learning_rate", "much_lower_learning_rate", "gradient_clipping"]
 
 
 def facts(dead=None, saturation=None, *, units=64, zero_slope=True, he=False, batch_norm=False, kind="rectifier",
@@ -54,9 +55,9 @@ def test_layer_rules_fire_at_their_thresholds(layer, expected):
     (VANISHING_RATIO / 2, {}, "rectifier", ["he_init", "batch_norm"]),
     (VANISHING_RATIO / 2, {}, "saturating", ["rectifier", "batch_norm"]),  # the article's fix for sigmoid stacks
     (EXPLODING_RATIO, {}, "rectifier", []),
-    (EXPLODING_RATIO * 2, {}, "rectifier", ["lower_learning_rate", "much_lower_learning_rate", "gradient_clipping"]),
+    (EXPLODING_RATIO * 2, {}, "rectifier", DIVERGING),
     (math.nan, {}, "rectifier", []),
-    (1.0, {"h": math.inf, "out": 1.0}, "rectifier", ["lower_learning_rate", "much_lower_learning_rate", "gradient_clipping"]),
+    (1.0, {"h": math.inf, "out": 1.0}, "rectifier", DIVERGING),
 ])
 def test_gradient_rules_fire_at_their_thresholds(ratio, norms, kind, expected):
     assert codes(facts(dead=0.0, kind=kind), ratio=ratio, norms=norms) == expected

@@ -66,7 +66,8 @@ def test_a_layer_saturated_on_most_examples_is_a_finding_though_no_unit_is_satur
     share = np.mean(np.abs(np.tanh(pre)) >= 0.98)
     activity = measure_activity(model, X)["h"]
     assert report.row("h").saturation == 0.0 and activity.saturated_share == pytest.approx(share) and share >= 0.5
-    assert [f.kind for f in report.findings] == ["saturated"] and "of the layer's values saturated" in report.findings[0].text
+    assert [f.kind for f in report.findings] == ["saturated"]
+    assert "of the layer's values saturated" in report.findings[0].text
     assert [a.code for a in report.advice] == ["rectifier", "batch_norm"]
 
 
