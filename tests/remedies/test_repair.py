@@ -151,6 +151,9 @@ def test_a_model_keras_cannot_clone_is_refused_by_name():
         catalogue.fresh(model, 0)
 
 
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow",
+                    reason="planted problem calibrated on TensorFlow: on JAX and PyTorch the same steps kill every unit "
+                           "before the loss overflows (a collapsed net with a finite loss, repaired by other candidates)")
 def test_a_diverging_sgd_run_is_repaired_by_a_hundredth_of_its_step():
     """Plain SGD at step 20 overflows to NaN; a tenth (2.0) still fails, a hundredth learns."""
     keras.utils.set_random_seed(0)

@@ -104,6 +104,8 @@ def run(args: argparse.Namespace) -> int:
     from relulab.run_folder import staged
 
     logging.getLogger("absl").setLevel(logging.ERROR)
+    # one tf.function per candidate model is intended: TensorFlow's "triggered tf.function retracing" warning is not
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
     check_out(args.out, args.model)
     model = load_model(args.model, imports=args.imports)
     with user_input(str(args.model)):
