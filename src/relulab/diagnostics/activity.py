@@ -90,8 +90,8 @@ class ActivityCounter:
             self._flag(self._active, name, active)
             return
         if activation.asymptotes is not None:  # fast path: the output near an asymptote
-            saturated = regimes.saturated(out, activation)
-            self._flag(self._unsaturated, name, ops.convert_to_numpy(regimes.units_unsaturated(out, activation)))
+            saturated = regimes.saturated(out, activation)  # once: the per-unit flags and the share
+            self._flag(self._unsaturated, name, ops.convert_to_numpy(regimes.per_unit_any(ops.logical_not(saturated))))
             self._count_saturated(name, float(ops.mean(ops.cast(saturated, "float32"))) * n)
         elif activation.kind == "custom":  # the general definition, through the derivative
             r = self._relative_derivative(site, pre)

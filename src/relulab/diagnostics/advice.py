@@ -68,6 +68,10 @@ REMEDIES = {
 }
 
 
+# what training that diverges (exploding or non-finite gradients, a non-finite loss) calls for, in order
+DIVERGING_REMEDIES = ("lower_learning_rate", "much_lower_learning_rate", "gradient_clipping")
+
+
 @dataclasses.dataclass(frozen=True)
 class LayerFacts:
     """What the advice rules read about one measured layer."""
@@ -187,8 +191,7 @@ def gradient_findings(layers: Sequence[LayerFacts], grad_ratio: float | None,
     """Model-wide findings on the gradient norms: non-finite, vanishing or exploding."""
     bad = [name for name, norm in norms.items() if not math.isfinite(norm)]
     if bad:
-        return [Finding("exploding", f"non-finite gradient in {', '.join(bad)}", (),
-                        ("lower_learning_rate", "much_lower_learning_rate", "gradient_clipping"))]
+        return [Finding("exploding", f"non-finite gradient in {', '.join(bad)}", (), DIVERGING_REMEDIES)]
     if grad_ratio is None or math.isnan(grad_ratio):
         return []
     if grad_ratio < VANISHING_RATIO:
@@ -198,7 +201,7 @@ def gradient_findings(layers: Sequence[LayerFacts], grad_ratio: float | None,
         return [Finding("vanishing", text, (), (*_not_he(layers), "batch_norm"))]
     if grad_ratio > EXPLODING_RATIO:
         return [Finding("exploding", f"exploding gradients: the first layer's gradient is {grad_ratio:.1e} times the "
-                        f"last layer's", (), ("lower_learning_rate", "much_lower_learning_rate", "gradient_clipping"))]
+                        f"last layer's", (), DIVERGING_REMEDIES)]
     return []
 
 
@@ -248,9 +251,9 @@ def find_all(layers: Sequence[LayerFacts], grad_ratio: float | None = None, grad
     norms = grad_norms or {}
     finite = [value for value in norms.values() if math.isfinite(value)]
     top = max(finite) if finite and len(finite) == len(norms) else (None if not norms else math.inf)
-    collapsed = collapse_finding(layers, spread, top, grad_ratio)
-    gradient = [finding for finding in gradient_findings(layers, grad_ratio, norms)
-                if not (finding.kind == "vanishing" and collapsed and collapsed[0].kind == "vanishing")]
+    collapsed = collapse_finding(layers, spread, top, grad_ratio)  # in a sigmoid/tanh stack: a vanishing finding
+    said = {finding.kind for finding in collapsed}
+    gradient = [finding for finding in gradient_findings(layers, grad_ratio, norms) if finding.kind not in said]
     return [*collapsed, *layer_findings(layers), *gradient]
 
 

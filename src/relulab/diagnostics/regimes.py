@@ -43,9 +43,14 @@ def flat(pre: Any, activation: Activation) -> Any:
     return ops.logical_or(below, pre >= activation.max_value)
 
 
+def per_unit_any(mask: Any) -> Any:
+    """Boolean per unit (last axis): True where ``mask`` holds for some example (or position)."""
+    return ops.any(mask, axis=_unit_axes(mask))
+
+
 def units_active(pre: Any, activation: Activation) -> Any:
     """Boolean per unit: True where some example (or position) has ``pre`` outside the flat regime."""
-    return ops.any(ops.logical_not(flat(pre, activation)), axis=_unit_axes(pre))
+    return per_unit_any(ops.logical_not(flat(pre, activation)))
 
 
 def saturated(out: Any, activation: Activation) -> Any:
@@ -57,7 +62,7 @@ def saturated(out: Any, activation: Activation) -> Any:
 
 def units_unsaturated(out: Any, activation: Activation) -> Any:
     """Boolean per unit: True where some example (or position) has ``out`` away from every asymptote."""
-    return ops.any(ops.logical_not(saturated(out, activation)), axis=_unit_axes(out))
+    return per_unit_any(ops.logical_not(saturated(out, activation)))
 
 
 def zero_fraction(out: Any) -> Any:

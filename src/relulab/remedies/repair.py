@@ -16,6 +16,7 @@ import numpy as np
 
 from relulab import _validate
 from relulab.diagnostics import diagnose
+from relulab.diagnostics.advice import DIVERGING_REMEDIES
 from relulab.diagnostics.gradients import resolve_loss
 from relulab.diagnostics.probe import check_probe, subset
 from relulab.diagnostics.report import Report
@@ -85,8 +86,7 @@ def _train(candidate: catalogue.Candidate, model: keras.Model, seed: int, split:
 
 def _trained_findings(run: dict[str, Any], x: np.ndarray, y: np.ndarray, loss: Any) -> tuple:
     """The trained original's diagnosis (None if it cannot be measured) and the advice codes it adds."""
-    codes = [] if math.isfinite(run["train_loss"]) else ["lower_learning_rate", "much_lower_learning_rate",
-                                                         "gradient_clipping"]
+    codes = [] if math.isfinite(run["train_loss"]) else list(DIVERGING_REMEDIES)
     try:
         report = diagnose(run["model"], x, y, loss=loss)
     except Exception:  # weights gone non-finite: the loss already says what to try
