@@ -5,12 +5,12 @@ dying ReLU, vanishing or exploding gradients, a collapsed signal -- or none, the
 
 1. train it as configured with ``relulab.training.fit`` (seed 0), ``default_monitors`` attached;
 2. detection, two ways, each mapped to one class by ``broken_models.detection`` (its docstring has the
-   mapping of relulab's finding kinds, the priority, and the one BENCHMARK RULE that is not relulab's:
-   a non-finite training loss flags ``exploding``):
-   - *monitors*: after epoch ``min(2, epochs)``, the monitors' measurements read by relulab's advice rules
-     (the callback path an ``AutoRepair`` would take; ``broken_models.measure``);
-   - *diagnose*: ``relulab.diagnose(model, x, y)`` on the final model, on the monitors' probe (1,024
-     training examples spread over the set: a unit is dead when no *training* example activates it);
+   mapping of relulab's finding kinds and the priority):
+   - *monitors*: after epoch ``min(2, epochs)``, the monitors' measurements and the training loss so far,
+     read by relulab's advice rules (the callback path an ``AutoRepair`` would take; ``broken_models.measure``);
+   - *diagnose*: ``relulab.diagnose(model, x, y, history=...)`` on the final model with the run's loss
+     history, on the monitors' probe (1,024 training examples spread over the set: a unit is dead when
+     no *training* example activates it);
 3. repair (when ``relulab.remedies.repair`` exists): ``repair(model, dataset, epochs=..., seeds=(0, 1, 2))``
    on a fresh copy of each broken case. Success: the repaired model's test accuracy is at least
    ``REPAIR_MARGIN`` (5 points) above the broken run's, or within 5 points of the best healthy control
@@ -116,14 +116,14 @@ def run_case(case: Case, epochs: int | None = None) -> Row:
         result = training.fit(model, dataset, seed=0, epochs=epochs, batch_size=case.batch_size,
                               callbacks=[*monitors, early])
         losses = result.history["loss"]
-        monitor_class, monitor_why = detect(early.findings, early.losses)
+        monitor_class, monitor_why = detect(early.findings)
         error = ""
         try:
-            report = diagnose(model, *probe(dataset))
+            report = diagnose(model, *probe(dataset), history=result.history)
             findings, measures = report.findings, key_measures(report)
         except Exception as failure:  # noqa: BLE001  (a benchmark reports a failure and goes on)
             findings, measures, error = (), {}, f"diagnose: {type(failure).__name__}: {failure}"[:200]
-        diagnose_class, diagnose_why = detect(findings, losses)
+        diagnose_class, diagnose_why = detect(findings)
     seconds = time.perf_counter() - start
     return Row(case.name, case.problem, case.dataset, accuracy(model, dataset.x_test, dataset.y_test),
                monitor_class, monitor_why, diagnose_class, diagnose_why, seconds, measures, losses, error)

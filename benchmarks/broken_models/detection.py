@@ -12,54 +12,33 @@ finding kind           class       relulab's rule (``relulab.diagnostics.advice`
                                    stack whose output is constant as above
 ``saturated``          vanishing   >= 10% of a hidden sigmoid/tanh layer's units saturated on every
                                    example, or >= 50% of its values saturated
-``exploding``          exploding   a non-finite kernel gradient, or the ratio above > 100
+``exploding``          exploding   a non-finite kernel gradient or training loss, or the ratio above > 100
+``diverging``          exploding   an epoch's training loss >= 2x the loss of predicting the label frequencies
 ``small_slope``        (none)      leaky units on their slope side: they still learn; not a class
 =====================  ==========  ====================================================================
 
-BENCHMARK RULE (not relulab's): a non-finite training loss in any epoch so far also flags
-``exploding``. relulab's gradient-norm finding sees a non-finite gradient only while the weights are still
-finite; once a step has overflowed into NaN weights the report measures NaNs, and the loss is the
-plainer witness. :func:`detect` says which rule fired.
-
-One class per case: when several fire, the first in :data:`PRIORITY` wins. A non-finite network makes
-every other measurement meaningless, hence exploding first; a collapsed signal also shows as dead units
-and tiny gradients, hence before dying and vanishing.
+One class per case: when several findings fire, the first kind in :data:`PRIORITY` names it. A non-finite
+network makes every other measurement meaningless, hence exploding first; a collapsed signal also shows
+as dead units and tiny gradients, hence before dying and vanishing. A run that overshot (``diverging``)
+and was left with dead units or a constant output is classed by that state, the one its model is in
+(a step that overshoots is also how the large-step dying cases die); overshooting alone is exploding.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 FINDING_CLASS = {"collapsed": "collapsed", "dead": "dying", "vanishing": "vanishing", "saturated": "vanishing",
-                 "exploding": "exploding"}
-PRIORITY = ("exploding", "collapsed", "dying", "vanishing")
+                 "exploding": "exploding", "diverging": "exploding"}
+PRIORITY = ("exploding", "collapsed", "dead", "vanishing", "saturated", "diverging")  # finding kinds
 
 
-def flagged(findings: Iterable[Any], losses: Sequence[float] = ()) -> dict[str, str]:
-    """``{class: why}`` for every class some finding (or the benchmark's loss rule) points to."""
-    classes: dict[str, str] = {}
-    for finding in findings:
-        problem = FINDING_CLASS.get(finding.kind)
-        if problem is not None:
-            classes.setdefault(problem, f"relulab {finding.kind}")
-    if any(not math.isfinite(loss) for loss in losses) and "exploding" not in classes:
-        classes["exploding"] = "benchmark rule: non-finite training loss"
-    return classes
-
-
-def primary(classes: Iterable[str]) -> str:
-    """The class that names the case: the first of :data:`PRIORITY` present, else ``"healthy"``."""
-    present = set(classes)
-    return next((problem for problem in PRIORITY if problem in present), "healthy")
-
-
-def detect(findings: Iterable[Any], losses: Sequence[float] = ()) -> tuple[str, str]:
-    """``(class, why)``: the predicted class of a case and the rule that fired (``""`` for healthy)."""
-    classes = flagged(findings, losses)
-    problem = primary(classes)
-    return problem, classes.get(problem, "")
+def detect(findings: Iterable[Any]) -> tuple[str, str]:
+    """``(class, why)``: the predicted class of a case and the finding kind that names it (``""`` for healthy)."""
+    kinds = {finding.kind for finding in findings}
+    kind = next((kind for kind in PRIORITY if kind in kinds), None)
+    return (FINDING_CLASS[kind], f"relulab {kind}") if kind else ("healthy", "")
 
 
 def scores(planted: Sequence[str], predicted: Sequence[str], problem: str) -> tuple[float | None, float | None]:

@@ -1,10 +1,10 @@
 """The callback path: relulab's monitors during ``fit``, their numbers read by relulab's own advice rules.
 
 :class:`EarlyFindings` sits after ``default_monitors(x, y)`` in the callback list; after epoch ``epoch``
-it turns the monitors' latest measurements (``DeadUnitMonitor.last``, ``GradientFlowMonitor.last``) into
-relulab findings with ``relulab.diagnostics.advice.find_all`` -- the rules ``diagnose`` applies -- plus the
-output spread over the monitors' probe (one forward pass; the monitors do not log it, and the collapsed-
-signal rule needs it).
+it turns the monitors' latest measurements (``DeadUnitMonitor.last``, ``GradientFlowMonitor.last``) and the
+training loss per epoch so far (against ``GradientFlowMonitor.chance``) into relulab findings with
+``relulab.diagnostics.advice.find_all`` -- the rules ``diagnose`` applies -- plus the output spread over
+the monitors' probe (one forward pass; the monitors do not log it, and the collapsed-signal rule needs it).
 """
 
 from __future__ import annotations
@@ -22,13 +22,14 @@ from relulab.diagnostics.sites import find_sites, output_site
 
 
 def findings_from(model: keras.Model, activity: dict[str, Any], norms: dict[str, float] | None,
-                  spread: float | None) -> list[Any]:
-    """relulab's findings for measured ``activity`` (per site) and gradient ``norms`` of ``model``."""
+                  spread: float | None, losses: list[float] = (), chance: float | None = None) -> list[Any]:
+    """relulab's findings for measured ``activity`` (per site), gradient ``norms`` of ``model`` and the training
+    ``losses`` so far (judged against the probe's ``chance`` loss)."""
     sites = find_sites(model)
     last = output_site(model, sites)
     facts = [layer_facts(site, activity[site.name], output=site.name == last) for site in sites if site.name in activity]
     ratio = gradient_ratio(norms) if norms else None
-    return find_all(facts, ratio, norms, spread=spread)
+    return find_all(facts, ratio, norms, spread=spread, losses=losses, chance=chance)
 
 
 class EarlyFindings(keras.callbacks.Callback):
@@ -51,5 +52,5 @@ class EarlyFindings(keras.callbacks.Callback):
         self.losses.append(float((logs or {}).get("loss", math.nan)))
         if epoch + 1 == self.epoch:
             spread = output_spread(self.model, self.dead.x)
-            norms = None if self.flow is None else dict(self.flow.last)
-            self.findings = findings_from(self.model, dict(self.dead.last), norms, spread)
+            norms, chance = (None, None) if self.flow is None else (dict(self.flow.last), self.flow.chance)
+            self.findings = findings_from(self.model, dict(self.dead.last), norms, spread, self.losses, chance)

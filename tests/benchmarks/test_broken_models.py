@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 
 from broken_models import CASES, PROBLEMS, QUICK, Case, select  # noqa: E402
 from broken_models import datasets  # noqa: E402
-from broken_models.detection import detect, flagged, primary, scores  # noqa: E402
+from broken_models.detection import detect, scores  # noqa: E402
 
 from relulab.diagnostics import diagnose  # noqa: E402
 
@@ -93,16 +93,23 @@ def test_detection_calls_a_shifted_relu_layer_dying_and_a_plain_one_healthy():
     assert detect(diagnose(_tiny(bias=0.5), x, y).findings) == ("healthy", "")
 
 
-def test_a_non_finite_loss_is_exploding_by_the_benchmark_rule():
-    assert detect([], [2.3, float("nan")]) == ("exploding", "benchmark rule: non-finite training loss")
-    assert detect([], [2.3, 1.2]) == ("healthy", "")
+def test_the_loss_rules_are_relulabs_a_non_finite_loss_is_exploding_an_overshoot_names_the_state_it_left():
+    from relulab.diagnostics.advice import loss_findings
+
+    assert detect(loss_findings([2.3, float("nan")])) == ("exploding", "relulab exploding")
+    assert detect(loss_findings([2.3, 1.2], 2.3)) == ("healthy", "")
+    diverging = loss_findings([14.8, 2.3], 2.3)
+    assert detect(diverging) == ("exploding", "relulab diverging")
+    finding = collections.namedtuple("Finding", "kind")
+    assert detect([*diverging, finding("dead")]) == ("dying", "relulab dead")
+    assert detect([finding("collapsed"), *diverging]) == ("collapsed", "relulab collapsed")
 
 
 def test_priority_and_scores():
     finding = collections.namedtuple("Finding", "kind")
-    assert flagged([finding("small_slope")]) == {}
-    assert primary(flagged([finding("dead"), finding("collapsed"), finding("saturated")])) == "collapsed"
-    assert primary(flagged([finding("saturated")])) == "vanishing"
+    assert detect([finding("small_slope")]) == ("healthy", "")
+    assert detect([finding("dead"), finding("collapsed"), finding("saturated")])[0] == "collapsed"
+    assert detect([finding("saturated")]) == ("vanishing", "relulab saturated")
     assert scores(["dying", "dying", "healthy"], ["dying", "healthy", "dying"], "dying") == (0.5, 0.5)
     assert scores(["healthy"], ["healthy"], "dying") == (None, None)
 

@@ -124,6 +124,11 @@ def _not_a_model(tmp_path, name="model.keras"):
     return str(path)
 
 
+def _text(path, text):
+    path.write_text(text)
+    return str(path)
+
+
 def _no_activations(tmp_path):
     return _model(tmp_path / "linear.keras", keras.layers.Dense(4, name="lin"))
 
@@ -148,6 +153,16 @@ def _no_activations(tmp_path):
     (lambda t: [_relu_model(t), "--dataset", _npz(t / "d.npz", n=0)], r"d.npz"),
     (lambda t: [_not_a_model(t, "model.h5"), "--dataset", _npz(t / "d.npz")],
      r"model.h5 is not a Keras model that loads in safe mode"),
+    (lambda t: [_relu_model(t), "--dataset", _npz(t / "d.npz"), "--history", str(t / "none.csv")],
+     r"--history .*none.csv: no such file"),
+    (lambda t: [_relu_model(t), "--dataset", _npz(t / "d.npz"), "--history", _text(t / "log.csv", "epoch,acc\n0,1\n")],
+     r"--history .*log.csv: no 'loss' column \(CSVLogger writes epoch,loss,...\); found epoch, acc"),
+    (lambda t: [_relu_model(t), "--dataset", _npz(t / "d.npz"), "--history", _text(t / "h.json", '{"acc": [1]}')],
+     r"--history .*h.json: not a training history \(history of --history must hold the training loss"),
+    (lambda t: [_relu_model(t), "--dataset", _npz(t / "d.npz"), "--history", _text(t / "h.json", "[1, ")],
+     r"--history .*h.json: not a training history"),
+    (lambda t: [_relu_model(t), "--dataset", _npz(t / "d.npz"), "--history", _text(t / "log.csv", "epoch,loss\n")],
+     r"--history .*log.csv: no 'loss' column .* found no rows"),
 ])
 def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys, args, message):
     arguments = args(tmp_path)
@@ -210,3 +225,24 @@ def test_scaling_none_feeds_the_values_as_stored(tmp_path, capsys):
                      "--scaling", scaling, "--json"]) == 0
         sparsity[scaling] = next(r for r in json.loads(capsys.readouterr().out)["rows"] if r["name"] == "h")["sparsity"]
     assert sparsity["none"] == 0.0 and sparsity["unit"] > 0.2, sparsity
+
+
+def test_a_csvlogger_history_shows_a_run_that_overshot(tmp_path, capsys):
+    keras.utils.set_random_seed(0)
+    rng = np.random.default_rng(1)
+    x, y = rng.normal(size=(256, 6)).astype("float32"), rng.integers(0, 3, 256)
+    big = keras.initializers.RandomNormal(stddev=3.0, seed=0)  # logits in the hundreds: the first epoch overshoots
+    model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(32, activation="relu", kernel_initializer=big),
+                              keras.layers.Dense(32, activation="relu", kernel_initializer=big),
+                              keras.layers.Dense(3, activation="softmax", name="out")])
+    model.compile(optimizer=keras.optimizers.SGD(0.01), loss="sparse_categorical_crossentropy")
+    log = tmp_path / "training.log"
+    model.fit(x, y, epochs=2, verbose=0, callbacks=[keras.callbacks.CSVLogger(str(log))])
+    model.save(tmp_path / "m.keras")
+    np.savez(tmp_path / "d.npz", x_train=x, y_train=y, x_test=x[:10], y_test=y[:10])
+    args = ["diagnose", str(tmp_path / "m.keras"), "--dataset", str(tmp_path / "d.npz"), "--scaling", "none"]
+    assert main([*args, "--history", str(log)]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"diverging training: the loss reached [\d.e+]+ in epoch \d, [\d.]+x the 1.1 of predicting", out), out
+    assert "a lower learning rate" in out
+    assert main(args) == 0 and "diverging" not in capsys.readouterr().out  # without the history it cannot be seen

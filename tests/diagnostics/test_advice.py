@@ -55,12 +55,21 @@ def test_layer_rules_fire_at_their_thresholds(layer, expected):
     (VANISHING_RATIO / 2, {}, "rectifier", ["he_init", "batch_norm"]),
     (VANISHING_RATIO / 2, {}, "saturating", ["rectifier", "batch_norm"]),  # the article's fix for sigmoid stacks
     (EXPLODING_RATIO, {}, "rectifier", []),
-    (EXPLODING_RATIO * 2, {}, "rectifier", DIVERGING),
+    (EXPLODING_RATIO * 2, {}, "rectifier", [*DIVERGING, "he_init"]),  # the layer is not He-initialised
     (math.nan, {}, "rectifier", []),
-    (1.0, {"h": math.inf, "out": 1.0}, "rectifier", DIVERGING),
+    (1.0, {"h": math.inf, "out": 1.0}, "rectifier", [*DIVERGING, "he_init"]),
 ])
 def test_gradient_rules_fire_at_their_thresholds(ratio, norms, kind, expected):
     assert codes(facts(dead=0.0, kind=kind), ratio=ratio, norms=norms) == expected
+
+
+def test_diverging_training_gets_he_initialisation_only_where_a_hidden_kernel_is_not_he():
+    assert codes(facts(dead=0.0, he=True), ratio=EXPLODING_RATIO * 2) == DIVERGING
+    output = LayerFacts("out", 10, 0.0, 0.0, False, False, False, "saturating", None, True)  # Glorot output: usual
+    found = find_all([facts(dead=0.0, he=True), output], losses=[10.0, 2.0], chance=2.3)
+    assert [(f.kind, list(f.remedies)) for f in found] == [("diverging", DIVERGING)]
+    found = find_all([facts(dead=0.0, he=False), output], losses=[10.0, 2.0], chance=2.3)
+    assert [(f.kind, list(f.remedies)) for f in found] == [("diverging", [*DIVERGING, "he_init"])]
 
 
 @pytest.mark.parametrize("spread, gradient, expected", [

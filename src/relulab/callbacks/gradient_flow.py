@@ -10,7 +10,7 @@ from relulab.diagnostics.activity import DEFAULT_BATCH_SIZE
 from relulab.diagnostics.gradients import gradient_norms, gradient_ratio, resolve_loss
 from relulab.diagnostics.probe import DEFAULT_PROBE_SIZE
 from relulab.diagnostics.sites import kernel_layers
-from relulab.diagnostics.targets import fit_labels
+from relulab.diagnostics.targets import chance_loss, fit_labels
 
 
 def gradient_logs(norms: dict[str, float]) -> dict[str, float]:
@@ -66,6 +66,7 @@ class GradientFlowMonitor(Monitor):
         super().__init__(probe, probe_size=probe_size, batch_size=batch_size, batch_frequency=batch_frequency)
         self.loss = loss
         self.last: dict[str, float] = {}
+        self.chance: float | None = None  # the probe's chance loss (targets.chance_loss), set when training starts
         self._loss_fn: Any = None
 
     def _prepare(self) -> None:
@@ -77,6 +78,7 @@ class GradientFlowMonitor(Monitor):
         if self.x is not None:
             self._loss_fn = resolve_loss(self.model, self.loss, owner=self.owner)
             self.y = fit_labels(self.y, self.model, self._loss_fn, owner=self.owner)
+            self.chance = chance_loss(self.y, self._loss_fn)
         else:
             self._start_seen(SeenGradients(self.model, kernels))
 

@@ -42,6 +42,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                        "sigmoid unit: binary, linear: mean squared error); labels are fitted to it")
     parser.add_argument("--batch-size", type=positive_int, default=DEFAULT_BATCH_SIZE,
                         help="examples per forward pass (lower it for large convolutional models)")
+    parser.add_argument("--history", type=Path, metavar="FILE",
+                        help="the run's training loss per epoch: Keras' CSVLogger file (a 'loss' column) or JSON "
+                             "(History.history, or a list of numbers); a non-finite loss, or an epoch at twice the "
+                             "loss of predicting the label frequencies, is a finding")
     parser.add_argument("--json", action="store_true", help="print machine-readable JSON instead of the table")
     parser.add_argument("--import", action="append", dest="imports", metavar="MODULE",
                         help="import this module first, so the custom layers it registers load (its code runs; "
@@ -137,6 +141,35 @@ def probe_data(args: argparse.Namespace, input_shape: tuple | None) -> tuple[Any
     return np.ascontiguousarray(x), y, f"{source} ({args.split}, {len(x)} examples, scaling {args.scaling})"
 
 
+def read_history(path: Path) -> list[float]:
+    """The training loss per epoch from ``path``: a CSV with a ``loss`` column (``keras.callbacks.CSVLogger``'s
+    file) or JSON (``History.history``'s dict, or a list of numbers); a UserError naming the file otherwise."""
+    import csv
+
+    from relulab.diagnostics.diagnosis import training_losses
+    from relulab.errors import UserError
+
+    if not path.is_file():
+        raise UserError(f"--history {path}: no such file; give Keras' CSVLogger file or a JSON of History.history")
+    try:
+        text = path.read_text(encoding="utf-8")
+        if path.suffix.lower() == ".json":
+            losses = training_losses(json.loads(text), owner="--history")
+        else:
+            rows = list(csv.DictReader(text.splitlines()))
+            if not rows or "loss" not in rows[0]:
+                raise UserError(f"--history {path}: no 'loss' column (CSVLogger writes epoch,loss,...); "
+                                f"found {', '.join(rows[0]) if rows else 'no rows'}")
+            losses = [float(row["loss"]) for row in rows]
+    except (UnicodeDecodeError, ValueError, TypeError) as error:
+        reason = " ".join(str(error).split())[:200]
+        raise UserError(f"--history {path}: not a training history ({reason}); give Keras' CSVLogger file or a "
+                        f"JSON of History.history") from None
+    if not losses:
+        raise UserError(f"--history {path}: holds no epoch")
+    return losses
+
+
 def run(args: argparse.Namespace) -> int:
     from relulab.diagnostics import diagnose
     from relulab.diagnostics.probe import input_spec
@@ -144,12 +177,14 @@ def run(args: argparse.Namespace) -> int:
 
     logging.getLogger("absl").setLevel(logging.ERROR)  # Keras' legacy .h5 loader warns about unbuilt metrics
     model = load_model(args.model, imports=args.imports)
+    history = None if args.history is None else read_history(args.history)
     with user_input(str(args.model)):
         spec = input_spec(model, owner="relulab diagnose")
     x, y, described = probe_data(args, None if spec is None else spec[0])
     with user_input(f"diagnosing {args.model} on {described}"):
         try:
-            report = diagnose(model, x, y, layers=args.layers, loss=args.loss, batch_size=args.batch_size)
+            report = diagnose(model, x, y, layers=args.layers, loss=args.loss, batch_size=args.batch_size,
+                              history=history)
         except (ValueError, TypeError, UserError):
             raise
         except Exception as error:  # the backend's own error, e.g. a --loss that does not fit the labels

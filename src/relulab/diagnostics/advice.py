@@ -24,8 +24,11 @@ saturated units     saturation >= 10% (for custom activations: beyond   a rectif
 vanishing           first/last kernel gradient ratio < 0.01             sigmoid/tanh stack: a rectifier with He
                                                                         init, batch norm; else He init (if not
                                                                         He), batch normalisation
-exploding           ratio > 100 or a non-finite gradient                a lower learning rate (x0.1, x0.01),
-                                                                        gradient clipping
+exploding           ratio > 100, a non-finite gradient, or a non-finite  a lower learning rate (x0.1, x0.01),
+                    training loss in some epoch                         gradient clipping, He init (if not He)
+diverging           an epoch's training loss >= 2x the chance loss      the same
+                    (the cross-entropy of predicting the label
+                    frequencies; classification losses only)
 ==================  ==================================================  =======================================
 
 Why: He initialisation keeps rectifier pre-activations at unit variance with depth (He 2015); a leaky
@@ -53,6 +56,10 @@ VANISHING_RATIO = 0.01  # first-layer / last-layer gradient norm below this: van
 EXPLODING_RATIO = 100.0  # ... above this: exploding
 COLLAPSE_SPREAD = 1e-3  # largest std over the probe of any output unit, relative to max(1, |mean output|)
 COLLAPSE_GRADIENT = 1e-4  # every kernel's gradient norm below this (with the output constant): collapsed
+# An epoch's mean training loss at this multiple of the chance loss (predicting the label frequencies) or more:
+# the steps overshot. A fresh model starts near 1x and healthy training goes down; the first epochs of the 13
+# controls of benchmarks/broken_models reached at most 0.97x; 2x takes confidently wrong, large logits.
+DIVERGED_LOSS_FACTOR = 2.0
 
 REMEDIES = {
     "rectifier": "a rectifier with He initialisation in place of the saturating activation "
@@ -92,7 +99,7 @@ class LayerFacts:
 class Finding:
     """One problem: what was seen, on which layers (none: the whole model), and its remedies in order."""
 
-    kind: str  # "collapsed", "dead", "small_slope", "saturated", "vanishing", "exploding"
+    kind: str  # "collapsed", "dead", "small_slope", "saturated", "vanishing", "exploding", "diverging"
     text: str
     layers: tuple[str, ...]
     remedies: tuple[str, ...]
@@ -190,8 +197,9 @@ def gradient_findings(layers: Sequence[LayerFacts], grad_ratio: float | None,
                       norms: dict[str, float]) -> list[Finding]:
     """Model-wide findings on the gradient norms: non-finite, vanishing or exploding."""
     bad = [name for name, norm in norms.items() if not math.isfinite(norm)]
+    diverging = (*DIVERGING_REMEDIES, *_not_he(layers))
     if bad:
-        return [Finding("exploding", f"non-finite gradient in {', '.join(bad)}", (), DIVERGING_REMEDIES)]
+        return [Finding("exploding", f"non-finite gradient in {', '.join(bad)}", (), diverging)]
     if grad_ratio is None or math.isnan(grad_ratio):
         return []
     if grad_ratio < VANISHING_RATIO:
@@ -201,7 +209,7 @@ def gradient_findings(layers: Sequence[LayerFacts], grad_ratio: float | None,
         return [Finding("vanishing", text, (), (*_not_he(layers), "batch_norm"))]
     if grad_ratio > EXPLODING_RATIO:
         return [Finding("exploding", f"exploding gradients: the first layer's gradient is {grad_ratio:.1e} times the "
-                        f"last layer's", (), DIVERGING_REMEDIES)]
+                        f"last layer's", (), diverging)]
     return []
 
 
@@ -233,6 +241,32 @@ def collapse_finding(layers: Sequence[LayerFacts], spread: float | None, top_gra
                     f"(a constant function)", (), (*_not_he(layers), "rai", "batch_norm"))]
 
 
+def loss_findings(losses: Sequence[float], chance: float | None = None,
+                  layers: Sequence[LayerFacts] = ()) -> list[Finding]:
+    """Findings on the training loss per epoch: a non-finite loss (``exploding``), or an epoch whose loss
+    reached ``DIVERGED_LOSS_FACTOR`` times ``chance`` (``diverging``: the loss of predicting the label
+    frequencies, :func:`relulab.diagnostics.targets.chance_loss`; None skips that rule). Remedies: a lower
+    step, clipping, and He initialisation when a hidden kernel of ``layers`` is known not to be He-scaled
+    (an initialisation whose scale grows layer by layer overshoots at any step).
+
+    A run can overshoot, then settle with its units dead or its output constant; the report then names
+    both, and the benchmark's class is the state the model is left in (``benchmarks/broken_models``).
+    """
+    values = [float(loss) for loss in losses]
+    remedies = (*DIVERGING_REMEDIES, *_not_he(layers))
+    for epoch, loss in enumerate(values, start=1):
+        if not math.isfinite(loss):
+            return [Finding("exploding", f"the training loss became {loss} in epoch {epoch}", (), remedies)]
+    if chance is None or chance <= 0 or not values:
+        return []
+    worst = max(range(len(values)), key=values.__getitem__)
+    if values[worst] < DIVERGED_LOSS_FACTOR * chance:
+        return []
+    return [Finding("diverging", f"diverging training: the loss reached {values[worst]:.3g} in epoch {worst + 1}, "
+                    f"{values[worst] / chance:.1f}x the {chance:.3g} of predicting the label frequencies (steps "
+                    f"that overshoot)", (), remedies)]
+
+
 def remedies_for(findings: Sequence[Finding]) -> list[Advice]:
     """One :class:`Advice` per remedy, in the order the findings (most severe first) call for them."""
     order: dict[str, tuple[list[str], list[str]]] = {}
@@ -246,20 +280,22 @@ def remedies_for(findings: Sequence[Finding]) -> list[Advice]:
 
 
 def find_all(layers: Sequence[LayerFacts], grad_ratio: float | None = None, grad_norms: dict[str, float] | None = None,
-             *, spread: float | None = None) -> list[Finding]:
-    """Every finding, most severe first: a collapsed signal, then the layers, then the gradient flow."""
+             *, spread: float | None = None, losses: Sequence[float] = (),
+             chance: float | None = None) -> list[Finding]:
+    """Every finding, most severe first: a collapsed signal, then the layers, then the gradient flow, then
+    the training loss per epoch (``losses``, judged against ``chance``: :func:`loss_findings`)."""
     norms = grad_norms or {}
     finite = [value for value in norms.values() if math.isfinite(value)]
     top = max(finite) if finite and len(finite) == len(norms) else (None if not norms else math.inf)
     collapsed = collapse_finding(layers, spread, top, grad_ratio)  # in a sigmoid/tanh stack: a vanishing finding
     said = {finding.kind for finding in collapsed}
     gradient = [finding for finding in gradient_findings(layers, grad_ratio, norms) if finding.kind not in said]
-    return [*collapsed, *layer_findings(layers), *gradient]
+    return [*collapsed, *layer_findings(layers), *gradient, *loss_findings(losses, chance, layers)]
 
 
 def advise(
     layers: Sequence[LayerFacts], grad_ratio: float | None = None, grad_norms: dict[str, float] | None = None,
-    *, spread: float | None = None,
+    *, spread: float | None = None, losses: Sequence[float] = (), chance: float | None = None,
 ) -> list[Advice]:
     """The remedies that the measurements call for, one :class:`Advice` per remedy, likeliest fix first."""
-    return remedies_for(find_all(layers, grad_ratio, grad_norms, spread=spread))
+    return remedies_for(find_all(layers, grad_ratio, grad_norms, spread=spread, losses=losses, chance=chance))

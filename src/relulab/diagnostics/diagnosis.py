@@ -15,7 +15,7 @@ from relulab.diagnostics.gradients import gradient_norms, gradient_ratio, resolv
 from relulab.diagnostics.probe import check_probe
 from relulab.diagnostics.report import LayerRow, Report
 from relulab.diagnostics.sites import Site, find_sites, kernel_layers, kernel_of, output_site, unmeasured
-from relulab.diagnostics.targets import choose_loss, fit_labels, loss_name
+from relulab.diagnostics.targets import chance_loss, choose_loss, fit_labels, loss_name
 
 
 def select_sites(model: keras.Model, layers: Sequence[str] | None = None, *, owner: str = "diagnose") -> list[Site]:
@@ -89,6 +89,28 @@ def output_spread(model: keras.Model, x: Any, *, batch_size: int = DEFAULT_BATCH
     return float(np.nanmax(values.std(axis=0) / scale)) if values.size else 0.0
 
 
+def training_losses(history: Any, *, owner: str = "diagnose") -> list[float]:
+    """The training loss per epoch from ``history``: a ``keras.callbacks.History`` (what ``fit`` returns), its
+    ``history`` dict, or a sequence of numbers. None gives ``[]``.
+
+    Raises:
+        TypeError: anything else, or a dict without a ``"loss"`` entry.
+    """
+    if history is None:
+        return []
+    record = getattr(history, "history", history)
+    if isinstance(record, dict):
+        if "loss" not in record:
+            raise TypeError(f"history of {owner} must hold the training loss: a keras History or its dict with a "
+                            f"'loss' entry. Received a dict with keys {sorted(record)!r}")
+        record = record["loss"]
+    try:
+        return [float(value) for value in record]
+    except (TypeError, ValueError):
+        raise TypeError(f"history of {owner} must be a keras History, its dict, or the training loss per epoch "
+                        f"(numbers). Received: history={history!r:.80}") from None
+
+
 def diagnose(
     model: keras.Model,
     x: Any,
@@ -97,6 +119,7 @@ def diagnose(
     layers: Sequence[str] | None = None,
     loss: Any = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
+    history: Any = None,
 ) -> Report:
     """Measure dead units, sparsity, saturation and (with ``y``) gradient flow of ``model`` on ``x``.
 
@@ -118,6 +141,10 @@ def diagnose(
             output layer (:func:`relulab.diagnostics.targets.infer_loss`; the report says so). ``y`` is
             fitted to it (:func:`~relulab.diagnostics.targets.fit_labels`).
         batch_size: examples per forward pass, default 1024.
+        history: the training so far, as ``fit`` returned it (or the loss per epoch): a non-finite loss, or
+            (with ``y`` and a cross-entropy loss) an epoch's loss at twice that of predicting the label
+            frequencies, is a finding (:func:`relulab.diagnostics.advice.loss_findings`). A run that
+            overshot and recovered shows it only here: the final weights may look healthy.
 
     Raises:
         TypeError / ValueError: a bad argument (see :func:`relulab.diagnostics.probe.check_probe`), a
@@ -125,12 +152,14 @@ def diagnose(
     """
     x, y = check_probe(model, x, y)
     batch_size = _validate.positive_int(batch_size, name="batch_size", owner="diagnose")
+    losses = training_losses(history)
     sites = select_sites(model, layers)
-    loss_fn, inferred = None, False
+    loss_fn, inferred, chance = None, False, None
     if y is not None:
         chosen, inferred = choose_loss(model, loss)
         loss_fn = resolve_loss(model, chosen)
         y = fit_labels(y, model, loss_fn)
+        chance = chance_loss(y, loss_fn)
     activity = measure_activity(model, x, sites, batch_size=batch_size)
     norms = None if y is None else gradient_norms(model, x, y, loss_fn, batch_size=batch_size)
     kernel_names = {id(layer): name for name, layer in kernel_layers(model)}
@@ -146,7 +175,7 @@ def diagnose(
     # a probe of one distinct example cannot show whether the output depends on the input
     varied = len(x) > 1 and bool(np.any(x.reshape(len(x), -1) != x[:1].reshape(1, -1)))
     spread = output_spread(model, x, batch_size=batch_size) if varied else None
-    findings = find_all(facts, ratio, norms, spread=spread)
+    findings = find_all(facts, ratio, norms, spread=spread, losses=losses, chance=chance)
     return Report(model.name, len(x), tuple(rows), norms, ratio, tuple(remedies_for(findings)),
                   tuple(unmeasured(model)), loss=None if loss_fn is None else loss_name(loss_fn),
                   loss_inferred=inferred, output_spread=spread, findings=tuple(findings))

@@ -16,7 +16,7 @@ import numpy as np
 
 from relulab import _validate
 from relulab.diagnostics import diagnose
-from relulab.diagnostics.advice import DIVERGING_REMEDIES
+from relulab.diagnostics.advice import loss_findings
 from relulab.diagnostics.gradients import resolve_loss
 from relulab.diagnostics.probe import check_probe, subset
 from relulab.diagnostics.report import Report
@@ -81,17 +81,17 @@ def _train(candidate: catalogue.Candidate, model: keras.Model, seed: int, split:
     test_loss, test_accuracy = new.evaluate(*test, batch_size=1024, verbose=0)[:2]
     return {"model": new, "val_loss": result.test_loss, "val_accuracy": result.test_accuracy,
             "test_loss": float(test_loss), "test_accuracy": float(test_accuracy),
-            "train_loss": result.history["loss"][-1]}
+            "train_losses": result.history["loss"]}
 
 
 def _trained_findings(run: dict[str, Any], x: np.ndarray, y: np.ndarray, loss: Any) -> tuple:
-    """The trained original's diagnosis (None if it cannot be measured) and the advice codes it adds."""
-    codes = [] if math.isfinite(run["train_loss"]) else list(DIVERGING_REMEDIES)
+    """The trained original's diagnosis with its loss history (None if it cannot be measured) and the advice
+    codes it adds: a run that diverged or overshot also gets ``relulab.diagnostics.advice.DIVERGING_REMEDIES``."""
     try:
-        report = diagnose(run["model"], x, y, loss=loss)
-    except Exception:  # weights gone non-finite: the loss already says what to try
-        return None, codes
-    return report, [*codes, *(advice.code for advice in report.advice)]
+        report = diagnose(run["model"], x, y, loss=loss, history=run["train_losses"])
+    except Exception:  # weights gone non-finite: the loss history alone says what to try
+        return None, [code for finding in loss_findings(run["train_losses"]) for code in finding.remedies]
+    return report, [advice.code for advice in report.advice]
 
 
 def repair(
