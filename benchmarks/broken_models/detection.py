@@ -20,8 +20,10 @@ finding kind           class       relulab's rule (``relulab.diagnostics.advice`
 One class per case: when several findings fire, the first kind in :data:`PRIORITY` names it. A non-finite
 network makes every other measurement meaningless, hence exploding first; a collapsed signal also shows
 as dead units and tiny gradients, hence before dying and vanishing. A run that overshot (``diverging``)
-and was left with dead units or a constant output is classed by that state, the one its model is in
-(a step that overshoots is also how the large-step dying cases die); overshooting alone is exploding.
+and was left with dead units is dying (a step that overshoots is how the large-step dying cases die); one
+left a constant function is exploding: relulab attributes that collapse to the overshoot (``Finding.cause``;
+its remedies are the step's), as a collapse with a flat loss is the initialisation's. Overshooting alone is
+exploding.
 """
 
 from __future__ import annotations
@@ -36,9 +38,16 @@ PRIORITY = ("exploding", "collapsed", "dead", "vanishing", "saturated", "divergi
 
 def detect(findings: Iterable[Any]) -> tuple[str, str]:
     """``(class, why)``: the predicted class of a case and the finding kind that names it (``""`` for healthy)."""
-    kinds = {finding.kind for finding in findings}
-    kind = next((kind for kind in PRIORITY if kind in kinds), None)
-    return (FINDING_CLASS[kind], f"relulab {kind}") if kind else ("healthy", "")
+    by_kind = {}
+    for finding in findings:
+        by_kind.setdefault(finding.kind, finding)
+    kind = next((kind for kind in PRIORITY if kind in by_kind), None)
+    if kind is None:
+        return "healthy", ""
+    cause = getattr(by_kind[kind], "cause", "")
+    if cause:
+        return FINDING_CLASS[cause], f"relulab {kind} after {cause}"
+    return FINDING_CLASS[kind], f"relulab {kind}"
 
 
 def scores(planted: Sequence[str], predicted: Sequence[str], problem: str) -> tuple[float | None, float | None]:

@@ -103,6 +103,8 @@ def test_the_loss_rules_are_relulabs_a_non_finite_loss_is_exploding_an_overshoot
     finding = collections.namedtuple("Finding", "kind")
     assert detect([*diverging, finding("dead")]) == ("dying", "relulab dead")
     assert detect([finding("collapsed"), *diverging]) == ("collapsed", "relulab collapsed")
+    left = collections.namedtuple("Finding", "kind cause")("collapsed", "diverging")  # relulab's attribution
+    assert detect([*diverging, left, finding("dead")]) == ("exploding", "relulab collapsed after diverging")
 
 
 def test_priority_and_scores():

@@ -113,3 +113,17 @@ def test_a_constant_output_is_collapsed_when_no_gradient_reaches_the_first_layer
     found = find_all([facts(dead=0.0 if kind == "rectifier" else None, kind=kind)], ratio,
                      {"first": 3e-4 * ratio, "last": 3e-4}, spread=0.0)
     assert (found[0].kind if found else None) == expected, [f.text for f in found]
+
+
+def test_a_collapse_after_an_overshooting_loss_is_attributed_to_it_and_the_steps_remedies_come_first():
+    from relulab.diagnostics.advice import DIVERGED_LOSS_FACTOR
+
+    flat = {"h": COLLAPSE_GRADIENT / 2, "out": COLLAPSE_GRADIENT / 4}
+    found = find_all([facts(dead=1.0)], 2.0, flat, spread=0.0, losses=[3 * DIVERGED_LOSS_FACTOR, 2.3], chance=2.3)
+    assert [f.kind for f in found][:2] == ["diverging", "collapsed"]
+    collapsed = found[1]
+    assert collapsed.cause == "diverging" and collapsed.text.endswith("left by the diverging training above")
+    assert list(collapsed.remedies) == [*DIVERGING, "he_init", "rai", "batch_norm"]
+    # the same state with a flat loss is the initialisation's: no cause, its own remedies first
+    found = find_all([facts(dead=1.0)], 2.0, flat, spread=0.0, losses=[2.3, 2.3], chance=2.3)
+    assert found[0].kind == "collapsed" and found[0].cause == "" and found[0].remedies[0] == "he_init"

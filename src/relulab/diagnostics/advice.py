@@ -103,6 +103,7 @@ class Finding:
     text: str
     layers: tuple[str, ...]
     remedies: tuple[str, ...]
+    cause: str = ""  # the kind of finding this one is attributed to ("diverging": a collapse the overshoot left)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -283,14 +284,28 @@ def find_all(layers: Sequence[LayerFacts], grad_ratio: float | None = None, grad
              *, spread: float | None = None, losses: Sequence[float] = (),
              chance: float | None = None) -> list[Finding]:
     """Every finding, most severe first: a collapsed signal, then the layers, then the gradient flow, then
-    the training loss per epoch (``losses``, judged against ``chance``: :func:`loss_findings`)."""
+    the training loss per epoch (``losses``, judged against ``chance``: :func:`loss_findings`). A collapse
+    after a loss that overshot is attributed to it (``cause``), and the loss finding comes first."""
     norms = grad_norms or {}
     finite = [value for value in norms.values() if math.isfinite(value)]
     top = max(finite) if finite and len(finite) == len(norms) else (None if not norms else math.inf)
     collapsed = collapse_finding(layers, spread, top, grad_ratio)  # in a sigmoid/tanh stack: a vanishing finding
     said = {finding.kind for finding in collapsed}
     gradient = [finding for finding in gradient_findings(layers, grad_ratio, norms) if finding.kind not in said]
-    return [*collapsed, *layer_findings(layers), *gradient, *loss_findings(losses, chance, layers)]
+    loss = loss_findings(losses, chance, layers)
+    if loss and any(finding.kind == "collapsed" for finding in collapsed):
+        # A constant function left by training whose loss overshot: the step killed the signal, so the step's
+        # remedies come first (a huge SGD step kills every unit of a small CNN at any size tried, 5 to 100).
+        collapsed = [_left_by(finding, loss[0]) if finding.kind == "collapsed" else finding for finding in collapsed]
+        return [*loss, *collapsed, *layer_findings(layers), *gradient]
+    return [*collapsed, *layer_findings(layers), *gradient, *loss]
+
+
+def _left_by(collapsed: Finding, overshoot: Finding) -> Finding:
+    """``collapsed`` attributed to the ``overshoot`` (a diverging or non-finite loss) that preceded it."""
+    return dataclasses.replace(
+        collapsed, text=f"{collapsed.text}, left by the {overshoot.kind} training above",
+        remedies=tuple(dict.fromkeys((*overshoot.remedies, *collapsed.remedies))), cause=overshoot.kind)
 
 
 def advise(
