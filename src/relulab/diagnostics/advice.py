@@ -7,9 +7,9 @@ Findings (per layer unless said otherwise; consecutive layers with the same find
 finding             fires when                                          remedies, in order
 ==================  ==================================================  =======================================
 collapsed signal    model-wide (a sigmoid/tanh stack: vanishing): the    He initialisation (if not He), RAI,
-                    varies by less than ``COLLAPSE_SPREAD`` over the     batch normalisation
-                    probe and every kernel gradient norm is below
-                    ``COLLAPSE_GRADIENT`` or the first/last ratio below
+                    output varies by less than ``COLLAPSE_SPREAD`` over  batch normalisation; after a diverging
+                    the probe and every kernel gradient norm is below    loss (``cause``): the step's remedies
+                    ``COLLAPSE_GRADIENT`` or the first/last ratio below  first
                     ``VANISHING_RATIO``
 dead units          dead >= 1/3 on a zero-slope rectifier, a smooth or  >= 50%: a lower learning rate; a leaky
                     custom activation (derivative 0 on every example)   or parametric rectifier; >= 50%: RAI;
@@ -251,7 +251,7 @@ def loss_findings(losses: Sequence[float], chance: float | None = None,
     (an initialisation whose scale grows layer by layer overshoots at any step).
 
     A run can overshoot, then settle with its units dead or its output constant; the report then names
-    both, and the benchmark's class is the state the model is left in (``benchmarks/broken_models``).
+    both, and :func:`find_all` attributes a constant output to the overshoot.
     """
     values = [float(loss) for loss in losses]
     remedies = (*DIVERGING_REMEDIES, *_not_he(layers))
@@ -295,7 +295,7 @@ def find_all(layers: Sequence[LayerFacts], grad_ratio: float | None = None, grad
     loss = loss_findings(losses, chance, layers)
     if loss and any(finding.kind == "collapsed" for finding in collapsed):
         # A constant function left by training whose loss overshot: the step killed the signal, so the step's
-        # remedies come first (a huge SGD step kills every unit of a small CNN at any size tried, 5 to 100).
+        # remedies come first (benchmarks/broken_models: SGD steps of 5 to 100 kill every unit of a small CNN).
         collapsed = [_left_by(finding, loss[0]) if finding.kind == "collapsed" else finding for finding in collapsed]
         return [*loss, *collapsed, *layer_findings(layers), *gradient]
     return [*collapsed, *layer_findings(layers), *gradient, *loss]
