@@ -158,11 +158,17 @@ def _no_activations(tmp_path):
     (lambda t: [_relu_model(t), "--dataset", _npz(t / "d.npz"), "--history", _text(t / "log.csv", "epoch,acc\n0,1\n")],
      r"--history .*log.csv: no 'loss' column \(CSVLogger writes epoch,loss,...\); found epoch, acc"),
     (lambda t: [_relu_model(t), "--dataset", _npz(t / "d.npz"), "--history", _text(t / "h.json", '{"acc": [1]}')],
-     r"--history .*h.json: not a training history \(history of --history must hold the training loss"),
+     r"--history .*h.json: not a training history; give Keras' CSVLogger file, or JSON: History.history or a list"),
     (lambda t: [_relu_model(t), "--dataset", _npz(t / "d.npz"), "--history", _text(t / "h.json", "[1, ")],
      r"--history .*h.json: not a training history"),
+    (lambda t: [_relu_model(t), "--dataset", _npz(t / "d.npz"), "--history", _text(t / "h.log", '{"loss": "23"}')],
+     r"--history .*h.log: not a training history"),
     (lambda t: [_relu_model(t), "--dataset", _npz(t / "d.npz"), "--history", _text(t / "log.csv", "epoch,loss\n")],
-     r"--history .*log.csv: no 'loss' column .* found no rows"),
+     r"--history .*log.csv: holds no epoch"),
+    (lambda t: [_relu_model(t), "--dataset", _npz(t / "d.npz"), "--history", _text(t / "log.csv", "epoch,loss\n0,x\n")],
+     r"--history .*log.csv: its 'loss' column holds a value that is not a number"),
+    (lambda t: [_relu_model(t), "--dataset", _npz(t / "d.npz"), "--history", str(t)],
+     r"--history .*: not a file"),
 ])
 def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys, args, message):
     arguments = args(tmp_path)
@@ -243,6 +249,19 @@ def test_a_csvlogger_history_shows_a_run_that_overshot(tmp_path, capsys):
     args = ["diagnose", str(tmp_path / "m.keras"), "--dataset", str(tmp_path / "d.npz"), "--scaling", "none"]
     assert main([*args, "--history", str(log)]) == 0
     out = capsys.readouterr().out
-    assert re.search(r"diverging training: the loss reached [\d.e+]+ in epoch \d, [\d.]+x the 1.1 of predicting", out), out
+    number = r"[\d.e+]+"
+    assert re.search(rf"diverging training: the loss reached {number} in epoch \d, {number}x the 1.1 of uniform "
+                     rf"predictions", out), out
     assert "a lower learning rate" in out
     assert main(args) == 0 and "diverging" not in capsys.readouterr().out  # without the history it cannot be seen
+
+
+@pytest.mark.parametrize("name, text", [
+    ("log.csv", "epoch;loss;val_loss\n0;1.0;1.1\n1;nan;nan\n"),  # CSVLogger(separator=";")
+    ("history.txt", '{"loss": [1.0, null], "val_loss": [1.0, 1.0]}'),  # JSON by its content; null is NaN
+])
+def test_a_history_in_any_of_keras_forms_with_a_non_finite_epoch_is_exploding(tmp_path, capsys, name, text):
+    args = ["diagnose", _relu_model(tmp_path), "--dataset", _npz(tmp_path / "d.npz"), "--history",
+            _text(tmp_path / name, text)]
+    assert main(args) == 0
+    assert "exploding training: the loss became nan in epoch 2" in capsys.readouterr().out

@@ -66,7 +66,7 @@ class GradientFlowMonitor(Monitor):
         super().__init__(probe, probe_size=probe_size, batch_size=batch_size, batch_frequency=batch_frequency)
         self.loss = loss
         self.last: dict[str, float] = {}
-        self.chance: float | None = None  # the probe's chance loss (targets.chance_loss), set when training starts
+        self.chance: float | None = None  # targets.chance_loss at the initial weights, set when training starts
         self._loss_fn: Any = None
 
     def _prepare(self) -> None:
@@ -78,7 +78,7 @@ class GradientFlowMonitor(Monitor):
         if self.x is not None:
             self._loss_fn = resolve_loss(self.model, self.loss, owner=self.owner)
             self.y = fit_labels(self.y, self.model, self._loss_fn, owner=self.owner)
-            self.chance = chance_loss(self.y, self._loss_fn)
+            self.chance = chance_loss(self.model, self._loss_fn)
         else:
             self._start_seen(SeenGradients(self.model, kernels))
 

@@ -45,7 +45,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--history", type=Path, metavar="FILE",
                         help="the run's training loss per epoch: Keras' CSVLogger file (a 'loss' column) or JSON "
                              "(History.history, or a list of numbers); a non-finite loss, or an epoch at twice the "
-                             "loss of predicting the label frequencies, is a finding")
+                             "loss of uniform predictions (ln k for k classes), is a finding")
     parser.add_argument("--json", action="store_true", help="print machine-readable JSON instead of the table")
     parser.add_argument("--import", action="append", dest="imports", metavar="MODULE",
                         help="import this module first, so the custom layers it registers load (its code runs; "
@@ -142,29 +142,48 @@ def probe_data(args: argparse.Namespace, input_shape: tuple | None) -> tuple[Any
 
 
 def read_history(path: Path) -> list[float]:
-    """The training loss per epoch from ``path``: a CSV with a ``loss`` column (``keras.callbacks.CSVLogger``'s
-    file) or JSON (``History.history``'s dict, or a list of numbers); a UserError naming the file otherwise."""
+    """The training loss per epoch from ``path``: JSON (``History.history``'s dict, or a list of numbers) or a
+    CSV with a ``loss`` column (``keras.callbacks.CSVLogger``'s file, any of its separators); a UserError
+    naming the file otherwise."""
     import csv
 
     from relulab.diagnostics.diagnosis import training_losses
     from relulab.errors import UserError
 
+    expected = "give Keras' CSVLogger file, or JSON: History.history or a list of per-epoch losses"
+    if not path.exists():
+        raise UserError(f"--history {path}: no such file; {expected}")
     if not path.is_file():
-        raise UserError(f"--history {path}: no such file; give Keras' CSVLogger file or a JSON of History.history")
+        raise UserError(f"--history {path}: not a file; {expected}")
     try:
-        text = path.read_text(encoding="utf-8")
-        if path.suffix.lower() == ".json":
-            losses = training_losses(json.loads(text), owner="--history")
-        else:
-            rows = list(csv.DictReader(text.splitlines()))
-            if not rows or "loss" not in rows[0]:
-                raise UserError(f"--history {path}: no 'loss' column (CSVLogger writes epoch,loss,...); "
-                                f"found {', '.join(rows[0]) if rows else 'no rows'}")
-            losses = [float(row["loss"]) for row in rows]
-    except (UnicodeDecodeError, ValueError, TypeError) as error:
-        reason = " ".join(str(error).split())[:200]
-        raise UserError(f"--history {path}: not a training history ({reason}); give Keras' CSVLogger file or a "
-                        f"JSON of History.history") from None
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as error:
+        raise UserError(f"--history {path}: cannot be read as text ({type(error).__name__}); {expected}") from None
+    if text.lstrip()[:1] in ("{", "["):
+        try:
+            return _at_least_one_epoch(training_losses(json.loads(text)), path)
+        except (ValueError, TypeError):  # json.JSONDecodeError is a ValueError
+            raise UserError(f"--history {path}: not a training history; {expected}") from None
+    lines = [line for line in text.splitlines() if line.strip()]
+    try:
+        dialect = csv.Sniffer().sniff(lines[0], delimiters=",;\t") if lines else csv.excel
+    except csv.Error:
+        dialect = csv.excel
+    rows = list(csv.DictReader(lines, dialect=dialect))
+    columns = [name for name in (rows[0] if rows else next(csv.reader(lines[:1], dialect), []))]
+    if "loss" not in columns:
+        raise UserError(f"--history {path}: no 'loss' column (CSVLogger writes epoch,loss,...); found "
+                        f"{', '.join(columns) if columns else 'nothing'}")
+    try:
+        return _at_least_one_epoch([float(row["loss"]) for row in rows], path)
+    except (TypeError, ValueError):
+        raise UserError(f"--history {path}: its 'loss' column holds a value that is not a number; {expected}") \
+            from None
+
+
+def _at_least_one_epoch(losses: list[float], path: Path) -> list[float]:
+    from relulab.errors import UserError
+
     if not losses:
         raise UserError(f"--history {path}: holds no epoch")
     return losses

@@ -27,8 +27,8 @@ vanishing           first/last kernel gradient ratio < 0.01             sigmoid/
 exploding           ratio > 100, a non-finite gradient, or a non-finite  a lower learning rate (x0.1, x0.01),
                     training loss in some epoch                         gradient clipping, He init (if not He)
 diverging           an epoch's training loss >= 2x the chance loss      the same
-                    (the cross-entropy of predicting the label
-                    frequencies; classification losses only)
+                    (uniform predictions: ln k for k classes, plus
+                    the regularization penalty; classifiers only)
 ==================  ==================================================  =======================================
 
 Why: He initialisation keeps rectifier pre-activations at unit variance with depth (He 2015); a leaky
@@ -56,9 +56,9 @@ VANISHING_RATIO = 0.01  # first-layer / last-layer gradient norm below this: van
 EXPLODING_RATIO = 100.0  # ... above this: exploding
 COLLAPSE_SPREAD = 1e-3  # largest std over the probe of any output unit, relative to max(1, |mean output|)
 COLLAPSE_GRADIENT = 1e-4  # every kernel's gradient norm below this (with the output constant): collapsed
-# An epoch's mean training loss at this multiple of the chance loss (predicting the label frequencies) or more:
-# the steps overshot. A fresh model starts near 1x and healthy training goes down; the first epochs of the 13
-# controls of benchmarks/broken_models reached at most 0.97x; 2x takes confidently wrong, large logits.
+# An epoch's mean training loss at this multiple of the chance loss (uniform predictions) or more: the steps
+# overshot. A fresh model starts near 1x and healthy training goes down; the first epochs of the 13 controls of
+# benchmarks/broken_models reached at most 0.97x; 2x takes confidently wrong, large logits.
 DIVERGED_LOSS_FACTOR = 2.0
 
 REMEDIES = {
@@ -245,10 +245,10 @@ def collapse_finding(layers: Sequence[LayerFacts], spread: float | None, top_gra
 def loss_findings(losses: Sequence[float], chance: float | None = None,
                   layers: Sequence[LayerFacts] = ()) -> list[Finding]:
     """Findings on the training loss per epoch: a non-finite loss (``exploding``), or an epoch whose loss
-    reached ``DIVERGED_LOSS_FACTOR`` times ``chance`` (``diverging``: the loss of predicting the label
-    frequencies, :func:`relulab.diagnostics.targets.chance_loss`; None skips that rule). Remedies: a lower
-    step, clipping, and He initialisation when a hidden kernel of ``layers`` is known not to be He-scaled
-    (an initialisation whose scale grows layer by layer overshoots at any step).
+    reached ``DIVERGED_LOSS_FACTOR`` times ``chance`` (``diverging``: the loss of uniform predictions,
+    :func:`relulab.diagnostics.targets.chance_loss`; None skips that rule). Remedies: a lower step,
+    clipping, and He initialisation when a hidden kernel of ``layers`` is known not to be He-scaled (an
+    initialisation whose scale grows layer by layer overshoots at any step).
 
     A run can overshoot, then settle with its units dead or its output constant; the report then names
     both, and :func:`find_all` attributes a constant output to the overshoot.
@@ -257,15 +257,16 @@ def loss_findings(losses: Sequence[float], chance: float | None = None,
     remedies = (*DIVERGING_REMEDIES, *_not_he(layers))
     for epoch, loss in enumerate(values, start=1):
         if not math.isfinite(loss):
-            return [Finding("exploding", f"the training loss became {loss} in epoch {epoch}", (), remedies)]
+            return [Finding("exploding", f"exploding training: the loss became {loss} in epoch {epoch}", (),
+                            remedies)]
     if chance is None or chance <= 0 or not values:
         return []
     worst = max(range(len(values)), key=values.__getitem__)
     if values[worst] < DIVERGED_LOSS_FACTOR * chance:
         return []
     return [Finding("diverging", f"diverging training: the loss reached {values[worst]:.3g} in epoch {worst + 1}, "
-                    f"{values[worst] / chance:.1f}x the {chance:.3g} of predicting the label frequencies (steps "
-                    f"that overshoot)", (), remedies)]
+                    f"{values[worst] / chance:.3g}x the {chance:.3g} of uniform predictions (steps that overshoot)",
+                    (), remedies)]
 
 
 def remedies_for(findings: Sequence[Finding]) -> list[Advice]:
@@ -292,7 +293,8 @@ def find_all(layers: Sequence[LayerFacts], grad_ratio: float | None = None, grad
     collapsed = collapse_finding(layers, spread, top, grad_ratio)  # in a sigmoid/tanh stack: a vanishing finding
     said = {finding.kind for finding in collapsed}
     gradient = [finding for finding in gradient_findings(layers, grad_ratio, norms) if finding.kind not in said]
-    loss = loss_findings(losses, chance, layers)
+    loss = [finding for finding in loss_findings(losses, chance, layers)
+            if not (finding.kind == "exploding" and any(other.kind == "exploding" for other in gradient))]
     if loss and any(finding.kind == "collapsed" for finding in collapsed):
         # A constant function left by training whose loss overshot: the step killed the signal, so the step's
         # remedies come first (benchmarks/broken_models: SGD steps of 5 to 100 kill every unit of a small CNN).

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -86,15 +88,17 @@ def output_spread(model: keras.Model, x: Any, *, batch_size: int = DEFAULT_BATCH
                           "float64").reshape(len(chunk), -1) for chunk in batches(x, batch_size)]
     values = np.concatenate(outputs)
     scale = np.maximum(1.0, np.abs(values.mean(axis=0)))
-    return float(np.nanmax(values.std(axis=0) / scale)) if values.size else 0.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a diverged model's outputs are all NaN: NaN, said elsewhere
+        return float(np.nanmax(values.std(axis=0) / scale)) if values.size else 0.0
 
 
 def training_losses(history: Any, *, owner: str = "diagnose") -> list[float]:
     """The training loss per epoch from ``history``: a ``keras.callbacks.History`` (what ``fit`` returns), its
-    ``history`` dict, or a sequence of numbers. None gives ``[]``.
+    ``history`` dict, or a sequence of numbers (None, as JSON writes NaN, counts as NaN). None gives ``[]``.
 
     Raises:
-        TypeError: anything else, or a dict without a ``"loss"`` entry.
+        TypeError: anything else (a string, booleans, text values), or a dict without a ``"loss"`` entry.
     """
     if history is None:
         return []
@@ -102,13 +106,27 @@ def training_losses(history: Any, *, owner: str = "diagnose") -> list[float]:
     if isinstance(record, dict):
         if "loss" not in record:
             raise TypeError(f"history of {owner} must hold the training loss: a keras History or its dict with a "
-                            f"'loss' entry. Received a dict with keys {sorted(record)!r}")
+                            f"'loss' entry. Received a dict with keys {sorted(map(str, record))!r}")
         record = record["loss"]
-    try:
-        return [float(value) for value in record]
-    except (TypeError, ValueError):
+    values = None if isinstance(record, (str, bytes)) else _numbers(record)
+    if values is None:
         raise TypeError(f"history of {owner} must be a keras History, its dict, or the training loss per epoch "
-                        f"(numbers). Received: history={history!r:.80}") from None
+                        f"(numbers). Received: history={history!r:.80}")
+    return values
+
+
+def _numbers(record: Any) -> list[float] | None:
+    """``record``'s items as floats (None as NaN), or None when it is not a sequence of real numbers."""
+    try:
+        items = list(np.asarray(record, dtype=object).reshape(-1)) if np.ndim(record) else None
+    except (TypeError, ValueError):
+        return None
+    if items is None or any(isinstance(item, (bool, np.bool_, str, bytes)) for item in items):
+        return None
+    try:
+        return [math.nan if item is None else float(item) for item in items]
+    except (TypeError, ValueError):
+        return None
 
 
 def diagnose(
@@ -142,9 +160,10 @@ def diagnose(
             fitted to it (:func:`~relulab.diagnostics.targets.fit_labels`).
         batch_size: examples per forward pass, default 1024.
         history: the training so far, as ``fit`` returned it (or the loss per epoch): a non-finite loss, or
-            (with ``y`` and a cross-entropy loss) an epoch's loss at twice that of predicting the label
-            frequencies, is a finding (:func:`relulab.diagnostics.advice.loss_findings`). A run that
-            overshot and recovered shows it only here: the final weights may look healthy.
+            (for a cross-entropy loss) an epoch's loss at twice that of uniform predictions
+            (:func:`~relulab.diagnostics.targets.chance_loss`), is a finding
+            (:func:`relulab.diagnostics.advice.loss_findings`). A run that overshot and recovered shows it
+            only here: the final weights may look healthy.
 
     Raises:
         TypeError / ValueError: a bad argument (see :func:`relulab.diagnostics.probe.check_probe`), a
@@ -159,7 +178,9 @@ def diagnose(
         chosen, inferred = choose_loss(model, loss)
         loss_fn = resolve_loss(model, chosen)
         y = fit_labels(y, model, loss_fn)
-        chance = chance_loss(y, loss_fn)
+        chance = chance_loss(model, loss_fn)
+    elif losses:
+        chance = chance_loss(model, choose_loss(model, loss)[0])
     activity = measure_activity(model, x, sites, batch_size=batch_size)
     norms = None if y is None else gradient_norms(model, x, y, loss_fn, batch_size=batch_size)
     kernel_names = {id(layer): name for name, layer in kernel_layers(model)}

@@ -13,14 +13,15 @@ sigmoid (one unit, or k multi-label)  ``binary_crossentropy``
 anything else (linear, ...)           ``mean_squared_error``
 ====================================  ====================================
 
-:func:`chance_loss` is the loss of a model that has learnt nothing but the label frequencies: the yardstick
-of the diverging-loss rule (:func:`relulab.diagnostics.advice.loss_findings`).
+:func:`chance_loss` is the loss of a classifier that predicts uniform probabilities: the yardstick of the
+diverging-loss rule (:func:`relulab.diagnostics.advice.loss_findings`).
 
 Used by :func:`relulab.diagnose`, ``relulab diagnose``, :class:`relulab.callbacks.GradientFlowMonitor`.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import keras
@@ -115,41 +116,37 @@ def fit_labels(y: Any, model: keras.Model, loss: Any, *, owner: str = "diagnose"
     return y.astype("float32") if np.issubdtype(y.dtype, np.number) else y
 
 
-def _entropy(frequencies: np.ndarray) -> float:
-    """Natural-log entropy of the rows' (or columns') frequencies, summed over the classes."""
-    p = frequencies[frequencies > 0]
-    return float(-(p * np.log(p)).sum())
+CHANCE_LOSSES = frozenset({"sparse_categorical_crossentropy", "categorical_crossentropy", "binary_crossentropy"})
 
 
-def chance_loss(y: np.ndarray, loss: Any) -> float | None:
-    """The cross-entropy of predicting the label frequencies of ``y`` for every example: what a model that
-    learnt nothing from its input reaches, and about where a freshly initialised one starts.
+def chance_loss(model: keras.Model, loss: Any) -> float | None:
+    """The training loss that ``model`` reports while it predicts uniform probabilities: about where a freshly
+    initialised classifier starts (its logits are small) and what healthy training goes down from.
 
-    ``y`` as :func:`fit_labels` returns it. Sparse categorical: ``H(p) = -sum_k p_k ln p_k`` over the class
-    frequencies ``p`` (``ln k`` for k balanced classes); categorical: the same over the mean label row;
-    binary: ``H(q) = -q ln q - (1 - q) ln(1 - q)`` of each output's mean label ``q``, averaged over outputs.
-    None for other losses (a regression loss has no such yardstick that the targets' scale does not
-    dominate) and where every label is the same (``H = 0``).
+    ``ln k`` for sparse or categorical cross-entropy over a k-unit output, ``ln 2`` for binary cross-entropy
+    (per output, averaged), plus the regularization penalty of the model's weights as they are now
+    (``sum(model.losses)``: Keras adds it to the reported loss). Uniform rather than the label frequencies:
+    with imbalanced labels a fresh model starts near ``ln k``, far above the frequencies' entropy. None for
+    other losses (a regression loss has no yardstick that the targets' scale does not dominate) and for a
+    one-unit softmax. Class or sample weights, which scale the reported loss, are not known here.
 
     Example:
-        >>> chance_loss(np.array([0, 1, 2, 3] * 25), "sparse_categorical_crossentropy")  # ln 4
-        1.3862943611198906
+        >>> chance_loss(keras.Sequential([keras.Input((4,)), keras.layers.Dense(10, activation="softmax")]),
+        ...             "sparse_categorical_crossentropy")  # ln 10
+        2.302585092994046
     """
     name = loss_name(loss)
-    y = np.asarray(y, dtype="float64") if y is not None and np.issubdtype(np.asarray(y).dtype, np.number) else None
-    if y is None or y.size == 0:
+    if name not in CHANCE_LOSSES:
         return None
-    if name == "sparse_categorical_crossentropy":
-        _, counts = np.unique(y.reshape(-1), return_counts=True)
-        chance = _entropy(counts / counts.sum())
-    elif name == "categorical_crossentropy" and y.ndim == 2:
-        chance = _entropy(y.mean(axis=0) / max(y.mean(axis=0).sum(), np.finfo("float64").tiny))
-    elif name == "binary_crossentropy":
-        q = y.reshape(len(y), -1).mean(axis=0)
-        chance = float(np.mean([_entropy(np.array([value, 1 - value])) for value in q]))
+    _, units = output_activation(model)
+    if name == "binary_crossentropy":
+        uniform = math.log(2.0)
+    elif units is not None and units > 1:
+        uniform = math.log(units)
     else:
         return None
-    return chance if chance > 0 else None
+    penalty = sum(float(keras.ops.convert_to_numpy(value)) for value in getattr(model, "losses", None) or ())
+    return uniform + (penalty if math.isfinite(penalty) else 0.0)
 
 
 def choose_loss(model: keras.Model, loss: Any = None) -> tuple[Any, bool]:
