@@ -13,7 +13,7 @@ finding kind           class       relulab's rule (``relulab.diagnostics.advice`
 ``saturated``          vanishing   >= 10% of a hidden sigmoid/tanh layer's units saturated on every
                                    example, or >= 50% of its values saturated
 ``exploding``          exploding   a non-finite kernel gradient or training loss, or the ratio above > 100
-``diverging``          exploding   an epoch's training loss >= 2x that of uniform predictions (ln k)
+``diverging``          exploding   an epoch's training loss >= 3x that of uniform predictions (ln k)
 ``small_slope``        (none)      leaky units on their slope side: they still learn; not a class
 =====================  ==========  ====================================================================
 

@@ -44,8 +44,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="examples per forward pass (lower it for large convolutional models)")
     parser.add_argument("--history", type=Path, metavar="FILE",
                         help="the run's training loss per epoch: Keras' CSVLogger file (a 'loss' column) or JSON "
-                             "(History.history, or a list of numbers); a non-finite loss, or an epoch at twice the "
-                             "loss of uniform predictions (ln k for k classes), is a finding")
+                             "(History.history, or a list of numbers); a non-finite loss, or an epoch at three times "
+                             "the loss of uniform predictions (ln k for k classes), is a finding")
     parser.add_argument("--json", action="store_true", help="print machine-readable JSON instead of the table")
     parser.add_argument("--import", action="append", dest="imports", metavar="MODULE",
                         help="import this module first, so the custom layers it registers load (its code runs; "

@@ -160,7 +160,7 @@ def diagnose(
             fitted to it (:func:`~relulab.diagnostics.targets.fit_labels`).
         batch_size: examples per forward pass, default 1024.
         history: the training so far, as ``fit`` returned it (or the loss per epoch): a non-finite loss, or
-            (for a cross-entropy loss) an epoch's loss at twice that of uniform predictions
+            (for a cross-entropy loss) an epoch's loss at three times that of uniform predictions
             (:func:`~relulab.diagnostics.targets.chance_loss`), is a finding
             (:func:`relulab.diagnostics.advice.loss_findings`). A run that overshot and recovered shows it
             only here: the final weights may look healthy.
