@@ -10,6 +10,7 @@ the monitors' probe (one forward pass; the monitors do not log it, and the colla
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import keras
@@ -22,7 +23,7 @@ from relulab.diagnostics.sites import find_sites, output_site
 
 
 def findings_from(model: keras.Model, activity: dict[str, Any], norms: dict[str, float] | None,
-                  spread: float | None, losses: list[float] = (), chance: float | None = None) -> list[Any]:
+                  spread: float | None, losses: Sequence[float] = (), chance: float | None = None) -> list[Any]:
     """relulab's findings for measured ``activity`` (per site), gradient ``norms`` of ``model`` and the training
     ``losses`` so far (judged against the probe's ``chance`` loss)."""
     sites = find_sites(model)
