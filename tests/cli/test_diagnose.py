@@ -67,13 +67,13 @@ def test_an_uncompiled_model_gets_a_loss_inferred_from_its_output_and_says_so(tm
     assert (data["loss"], data["loss_inferred"], data["note"]) == ("categorical_crossentropy", False, None)
 
 
-def _h5_mlp(path, depth, loss):
-    """A Keras-2-style .h5 ReLU MLP for the digits, compiled with ``loss``; three units per layer planted dead."""
+def _h5_mlp(path, depth, loss, dead=3):
+    """A Keras-2-style .h5 ReLU MLP for the digits, compiled with ``loss``; ``dead`` units per layer planted dead."""
     keras.utils.set_random_seed(0)
     model = keras.Sequential([keras.Input((64,)), *(keras.layers.Dense(16, activation="relu") for _ in range(depth)),
                               keras.layers.Dense(10, activation="softmax")])
     for layer in model.layers[:-1]:
-        layer.bias.assign(np.r_[[-1000.0] * 3, np.zeros(13)].astype("float32"))
+        layer.bias.assign(np.r_[[-1000.0] * dead, np.zeros(16 - dead)].astype("float32"))
     model.compile(optimizer="adam", loss=loss)
     model.save(path)
     return str(path)
@@ -110,7 +110,9 @@ def test_a_one_unit_sigmoid_h5_model_takes_flat_binary_labels_and_gets_a_rectifi
 
 
 def test_a_34_layer_report_fits_on_one_screen(tmp_path, capsys):
-    path = _h5_mlp(tmp_path / "deep.h5", 34, "categorical_crossentropy")
+    # 6 of 16 planted dead in every layer: above the third at which dead units are a finding, on any backend's
+    # random draw (with 3, the runs of layers past a third depend on which other units the draw kills)
+    path = _h5_mlp(tmp_path / "deep.h5", 34, "categorical_crossentropy", dead=6)
     assert main(["diagnose", path, "--dataset", "digits", "--probe-size", "200"]) == 0
     out = capsys.readouterr().out.splitlines()
     assert len(out) <= 40, "\n".join(out)
