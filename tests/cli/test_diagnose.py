@@ -131,6 +131,11 @@ def _text(path, text):
     return str(path)
 
 
+def _with_history(tmp_path, history):
+    """Arguments that diagnose the ReLU model on a small probe with ``--history history``."""
+    return [_relu_model(tmp_path), "--dataset", _npz(tmp_path / "d.npz"), "--history", history]
+
+
 def _no_activations(tmp_path):
     return _model(tmp_path / "linear.keras", keras.layers.Dense(4, name="lin"))
 
@@ -155,22 +160,17 @@ def _no_activations(tmp_path):
     (lambda t: [_relu_model(t), "--dataset", _npz(t / "d.npz", n=0)], r"d.npz"),
     (lambda t: [_not_a_model(t, "model.h5"), "--dataset", _npz(t / "d.npz")],
      r"model.h5 is not a Keras model that loads in safe mode"),
-    (lambda t: [_relu_model(t), "--dataset", _npz(t / "d.npz"), "--history", str(t / "none.csv")],
-     r"--history .*none.csv: no such file"),
-    (lambda t: [_relu_model(t), "--dataset", _npz(t / "d.npz"), "--history", _text(t / "log.csv", "epoch,acc\n0,1\n")],
+    (lambda t: _with_history(t, str(t / "none.csv")), r"--history .*none.csv: no such file"),
+    (lambda t: _with_history(t, _text(t / "log.csv", "epoch,acc\n0,1\n")),
      r"--history .*log.csv: no 'loss' column \(CSVLogger writes epoch,loss,...\); found epoch, acc"),
-    (lambda t: [_relu_model(t), "--dataset", _npz(t / "d.npz"), "--history", _text(t / "h.json", '{"acc": [1]}')],
+    (lambda t: _with_history(t, _text(t / "h.json", '{"acc": [1]}')),
      r"--history .*h.json: not a training history; give Keras' CSVLogger file, or JSON: History.history or a list"),
-    (lambda t: [_relu_model(t), "--dataset", _npz(t / "d.npz"), "--history", _text(t / "h.json", "[1, ")],
-     r"--history .*h.json: not a training history"),
-    (lambda t: [_relu_model(t), "--dataset", _npz(t / "d.npz"), "--history", _text(t / "h.log", '{"loss": "23"}')],
-     r"--history .*h.log: not a training history"),
-    (lambda t: [_relu_model(t), "--dataset", _npz(t / "d.npz"), "--history", _text(t / "log.csv", "epoch,loss\n")],
-     r"--history .*log.csv: holds no epoch"),
-    (lambda t: [_relu_model(t), "--dataset", _npz(t / "d.npz"), "--history", _text(t / "log.csv", "epoch,loss\n0,x\n")],
+    (lambda t: _with_history(t, _text(t / "h.json", "[1, ")), r"--history .*h.json: not a training history"),
+    (lambda t: _with_history(t, _text(t / "h.log", '{"loss": "23"}')), r"--history .*h.log: not a training history"),
+    (lambda t: _with_history(t, _text(t / "log.csv", "epoch,loss\n")), r"--history .*log.csv: holds no epoch"),
+    (lambda t: _with_history(t, _text(t / "log.csv", "epoch,loss\n0,x\n")),
      r"--history .*log.csv: its 'loss' column holds a value that is not a number"),
-    (lambda t: [_relu_model(t), "--dataset", _npz(t / "d.npz"), "--history", str(t)],
-     r"--history .*: not a file"),
+    (lambda t: _with_history(t, str(t)), r"--history .*: not a file"),
 ])
 def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys, args, message):
     arguments = args(tmp_path)
@@ -263,7 +263,5 @@ def test_a_csvlogger_history_shows_a_run_that_overshot(tmp_path, capsys):
     ("history.txt", '{"loss": [1.0, null], "val_loss": [1.0, 1.0]}'),  # JSON by its content; null is NaN
 ])
 def test_a_history_in_any_of_keras_forms_with_a_non_finite_epoch_is_exploding(tmp_path, capsys, name, text):
-    args = ["diagnose", _relu_model(tmp_path), "--dataset", _npz(tmp_path / "d.npz"), "--history",
-            _text(tmp_path / name, text)]
-    assert main(args) == 0
+    assert main(["diagnose", *_with_history(tmp_path, _text(tmp_path / name, text))]) == 0
     assert "exploding training: the loss became nan in epoch 2" in capsys.readouterr().out

@@ -170,7 +170,7 @@ def read_history(path: Path) -> list[float]:
     except csv.Error:
         dialect = csv.excel
     rows = list(csv.DictReader(lines, dialect=dialect))
-    columns = [name for name in (rows[0] if rows else next(csv.reader(lines[:1], dialect), []))]
+    columns = list(rows[0] if rows else next(csv.reader(lines[:1], dialect), []))
     if "loss" not in columns:
         raise UserError(f"--history {path}: no 'loss' column (CSVLogger writes epoch,loss,...); found "
                         f"{', '.join(columns) if columns else 'nothing'}")

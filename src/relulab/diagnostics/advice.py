@@ -196,11 +196,17 @@ def _not_he(layers: Sequence[LayerFacts]) -> tuple[str, ...]:
     return ("he_init",) if any(layer.he_initialised is False for layer in _hidden(layers)) else ()
 
 
+def _diverging_remedies(layers: Sequence[LayerFacts]) -> tuple[str, ...]:
+    """What training that diverges calls for: :data:`DIVERGING_REMEDIES`, then He initialisation where a hidden
+    kernel is known not to be He-scaled (an initialisation whose scale grows layer by layer overshoots)."""
+    return (*DIVERGING_REMEDIES, *_not_he(layers))
+
+
 def gradient_findings(layers: Sequence[LayerFacts], grad_ratio: float | None,
                       norms: dict[str, float]) -> list[Finding]:
     """Model-wide findings on the gradient norms: non-finite, vanishing or exploding."""
     bad = [name for name, norm in norms.items() if not math.isfinite(norm)]
-    diverging = (*DIVERGING_REMEDIES, *_not_he(layers))
+    diverging = _diverging_remedies(layers)
     if bad:
         return [Finding("exploding", f"non-finite gradient in {', '.join(bad)}", (), diverging)]
     if grad_ratio is None or math.isnan(grad_ratio):
@@ -256,7 +262,7 @@ def loss_findings(losses: Sequence[float], chance: float | None = None,
     both, and :func:`find_all` attributes a constant output to the overshoot.
     """
     values = [float(loss) for loss in losses]
-    remedies = (*DIVERGING_REMEDIES, *_not_he(layers))
+    remedies = _diverging_remedies(layers)
     for epoch, loss in enumerate(values, start=1):
         if not math.isfinite(loss):
             return [Finding("exploding", f"exploding training: the loss became {loss} in epoch {epoch}", (),

@@ -173,14 +173,13 @@ def diagnose(
     batch_size = _validate.positive_int(batch_size, name="batch_size", owner="diagnose")
     losses = training_losses(history)
     sites = select_sites(model, layers)
-    loss_fn, inferred, chance = None, False, None
+    loss_fn, inferred = None, False
     if y is not None:
         chosen, inferred = choose_loss(model, loss)
         loss_fn = resolve_loss(model, chosen)
         y = fit_labels(y, model, loss_fn)
-        chance = chance_loss(model, loss_fn)
-    elif losses:
-        chance = chance_loss(model, choose_loss(model, loss)[0])
+    # the yardstick of the diverging-loss rule, only when there is a history to judge
+    chance = chance_loss(model, loss_fn if loss_fn is not None else choose_loss(model, loss)[0]) if losses else None
     activity = measure_activity(model, x, sites, batch_size=batch_size)
     norms = None if y is None else gradient_norms(model, x, y, loss_fn, batch_size=batch_size)
     kernel_names = {id(layer): name for name, layer in kernel_layers(model)}
