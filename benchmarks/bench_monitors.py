@@ -25,7 +25,6 @@ Goal: monitors <= 1.05x the baseline (TensorBoard histograms cost about 1.25x).
 from __future__ import annotations
 
 import argparse
-import functools
 import gc
 import os
 import statistics
@@ -38,6 +37,7 @@ import relulab  # noqa: E402,F401  (first: it keeps TensorFlow's start-up lines 
 import keras  # noqa: E402
 
 from relulab import callbacks, data  # noqa: E402
+from broken_models.measure import timed  # noqa: E402  (benchmarks/ is the script's folder)
 
 
 def article_model() -> keras.Model:
@@ -60,17 +60,6 @@ def variants(x, y, log_dir: str, seen: bool) -> dict[str, callable]:
     return found
 
 
-def _timed(method, spent: list[float]):
-    @functools.wraps(method)
-    def timed(*args, **kwargs):
-        start = time.perf_counter()
-        try:
-            return method(*args, **kwargs)
-        finally:
-            spent.append(time.perf_counter() - start)
-    return timed
-
-
 def time_fit(make_callbacks, x, y, *, epochs: int, batch_size: int, seed: int) -> tuple[float, float, float]:
     """(seconds of the fit, seconds inside relulab monitors' on_epoch_end, final training accuracy)."""
     gc.collect()
@@ -80,7 +69,7 @@ def time_fit(make_callbacks, x, y, *, epochs: int, batch_size: int, seed: int) -
     chosen = make_callbacks()
     for callback in chosen:
         if isinstance(callback, (callbacks.DeadUnitMonitor, callbacks.GradientFlowMonitor)):
-            callback.on_epoch_end = _timed(callback.on_epoch_end, spent)
+            callback.on_epoch_end = timed(callback.on_epoch_end, spent)
     start = time.perf_counter()
     history = model.fit(x, y, epochs=epochs, batch_size=batch_size, callbacks=chosen, verbose=0)
     return time.perf_counter() - start, sum(spent), history.history["accuracy"][-1]

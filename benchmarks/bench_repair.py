@@ -16,7 +16,9 @@ dying ReLU, vanishing or exploding gradients, a collapsed signal -- or none, the
    ``REPAIR_MARGIN`` (5 points) above the broken run's, or within 5 points of the best healthy control
    on the same dataset;
 4. overhead: each healthy control fitted plainly and with ``default_monitors``, alternately, fresh
-   models, same seed and data; the ratio of the summed times (and the median per-case ratio).
+   models, same seed and data; the ratio of the summed times (and the median per-case ratio), and the time
+   spent inside the monitors' own callbacks as a share of the monitored fits (pairs of whole fits differ by
+   up to 30% on a shared machine; this share does not).
 
 Printed: one line per case, then per problem class recall and precision of both detections, the false
 alarms on the controls, mean accuracy before -> after repair, repair success and time, and the overhead.
@@ -52,7 +54,7 @@ from broken_models import PROBLEMS, QUICK, Case, select  # noqa: E402
 from broken_models import datasets  # noqa: E402
 from broken_models.builders import accuracy  # noqa: E402
 from broken_models.detection import detect, scores  # noqa: E402
-from broken_models.measure import EarlyFindings  # noqa: E402
+from broken_models.measure import EarlyFindings, timed  # noqa: E402
 from relulab import callbacks, training  # noqa: E402
 from relulab.data import DataError  # noqa: E402
 from relulab.diagnostics import DEFAULT_PROBE_SIZE, diagnose  # noqa: E402
@@ -168,19 +170,23 @@ def judge_repairs(rows: list[Row]) -> None:
                         or (level is not None and row.repaired_accuracy >= level - REPAIR_MARGIN))
 
 
-def overhead(cases: list[Case], epochs: int | None) -> list[tuple[str, float, float]]:
-    """``(case, plain seconds, monitored seconds)`` per healthy control, the two fits alternating."""
+def overhead(cases: list[Case], epochs: int | None) -> list[tuple[str, float, float, float]]:
+    """``(case, plain seconds, monitored seconds, seconds inside the monitors)`` per healthy control, the two fits
+    alternating; the last is the monitors' own ``on_train_begin`` and ``on_epoch_end`` time in the monitored fit."""
     timings = []
     for index, case in enumerate(cases):
         dataset = datasets.get(case.dataset)
-        seconds = {}
+        seconds, spent = {}, []
         order = ("plain", "monitors") if index % 2 == 0 else ("monitors", "plain")
         for variant in order:
             model = case.model(dataset)
             extra = callbacks.default_monitors(dataset.x_train, dataset.y_train) if variant == "monitors" else []
+            for monitor in extra:
+                monitor.on_train_begin = timed(monitor.on_train_begin, spent)
+                monitor.on_epoch_end = timed(monitor.on_epoch_end, spent)
             seconds[variant] = training.fit(model, dataset, seed=0, epochs=epochs or case.epochs,
                                             batch_size=case.batch_size, callbacks=extra).seconds
-        timings.append((case.name, seconds["plain"], seconds["monitors"]))
+        timings.append((case.name, seconds["plain"], seconds["monitors"], sum(spent)))
     return timings
 
 
@@ -237,14 +243,18 @@ def print_classes(rows: list[Row], repair_missing: str | None) -> None:
               f"{100 * REPAIR_MARGIN:.0f} points of the best healthy control on the same dataset")
 
 
-def print_overhead(timings: list[tuple[str, float, float]]) -> None:
+def print_overhead(timings: list[tuple[str, float, float, float]]) -> None:
     if not timings:
         return
-    plain, monitored = sum(t[1] for t in timings), sum(t[2] for t in timings)
+    plain, monitored, inside = (sum(t[i] for t in timings) for i in (1, 2, 3))
     ratios = [t[2] / t[1] for t in timings]
     print(f"\nmonitors' overhead on {len(timings)} controls (plain fit vs default_monitors, fresh model, same "
           f"seed and data): {plain:.1f} s -> {monitored:.1f} s, ratio of sums {monitored / plain:.2f}x, "
           f"median per case {statistics.median(ratios):.2f}x (a shared machine: indicative only)")
+    shares = [t[3] / t[2] for t in timings]
+    print(f"time inside the monitors (their on_train_begin and on_epoch_end): {inside:.2f} s, {100 * inside / monitored:.1f}% "
+          f"of the monitored fits' time, median per case {100 * statistics.median(shares):.1f}% (not blurred by noise: "
+          f"{1 / (1 - inside / monitored):.3f}x the fits without it)")
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:

@@ -13,7 +13,8 @@ finding kind           class       relulab's rule (``relulab.diagnostics.advice`
 ``saturated``          vanishing   >= 10% of a hidden sigmoid/tanh layer's units saturated on every
                                    example, or >= 50% of its values saturated
 ``exploding``          exploding   a non-finite kernel gradient or training loss, or the ratio above > 100
-``diverging``          exploding   an epoch's training loss >= 3x that of uniform predictions (ln k)
+``diverging``          exploding   an epoch's training loss >= 3x that of uniform predictions (ln k); or,
+                                   with a collapsed signal, a hidden kernel grown to >= 10x He's scale
 ``small_slope``        (none)      leaky units on their slope side: they still learn; not a class
 =====================  ==========  ====================================================================
 
@@ -22,7 +23,8 @@ network makes every other measurement meaningless, hence exploding first; a coll
 as dead units and tiny gradients, hence before dying and vanishing. A run that overshot (``diverging``)
 and was left with dead units is dying (a step that overshoots is how the large-step dying cases die); one
 left a constant function is exploding: relulab attributes that collapse to the overshoot (``Finding.cause``;
-its remedies are the step's), as a collapse with a flat loss is the initialisation's. Overshooting alone is
+its remedies are the step's), seen in the loss or in kernels grown far past any initialisation's scale, as a
+collapse with a flat loss and kernels at or below He's scale is the initialisation's. Overshooting alone is
 exploding.
 """
 

@@ -3,21 +3,24 @@
 :class:`EarlyFindings` sits after ``default_monitors(x, y)`` in the callback list; after epoch ``epoch``
 it turns the monitors' latest measurements (``DeadUnitMonitor.last``, ``GradientFlowMonitor.last``) and the
 training loss per epoch so far (against ``GradientFlowMonitor.chance``) into relulab findings with
-``relulab.diagnostics.advice.find_all`` -- the rules ``diagnose`` applies -- plus the output spread over
-the monitors' probe (one forward pass; the monitors do not log it, and the collapsed-signal rule needs it).
+``relulab.diagnostics.advice.find_all`` -- the rules ``diagnose`` applies -- with the output spread over
+the monitors' probe, from the outputs of their own pass (``DeadUnitMonitor.measurement``; the monitors do not
+log it, and the collapsed-signal rule needs it).
 """
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import keras
 
 from relulab.callbacks import DeadUnitMonitor, GradientFlowMonitor
 from relulab.diagnostics.advice import find_all
-from relulab.diagnostics.diagnosis import layer_facts, output_spread
+from relulab.diagnostics.diagnosis import layer_facts
 from relulab.diagnostics.gradients import gradient_ratio
 from relulab.diagnostics.sites import find_sites, output_site
 
@@ -52,6 +55,18 @@ class EarlyFindings(keras.callbacks.Callback):
             return
         self.losses.append(float((logs or {}).get("loss", math.nan)))
         if epoch + 1 == self.epoch:
-            spread = output_spread(self.model, self.dead.x)
+            spread = self.dead.measurement.spread
             norms, chance = (None, None) if self.flow is None else (dict(self.flow.last), self.flow.chance)
             self.findings = findings_from(self.model, dict(self.dead.last), norms, spread, self.losses, chance)
+
+
+def timed(method: Callable[..., Any], spent: list[float]) -> Callable[..., Any]:
+    """``method`` that appends the seconds each call takes to ``spent`` (to time a callback from inside)."""
+    @functools.wraps(method)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        start = time.perf_counter()
+        try:
+            return method(*args, **kwargs)
+        finally:
+            spent.append(time.perf_counter() - start)
+    return wrapper

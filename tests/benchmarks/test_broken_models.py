@@ -132,7 +132,7 @@ def test_the_callback_path_reads_the_monitors_numbers_with_relulabs_rules():
     from broken_models.measure import findings_from
 
     from relulab.diagnostics import find_sites, gradient_norms, measure_activity
-    from relulab.diagnostics.diagnosis import output_spread
+    from relulab.diagnostics.probe_pass import output_spread
 
     x, y = _probe()
     for bias, expected in ((-10.0, "dying"), (0.5, "healthy")):

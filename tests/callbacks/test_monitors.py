@@ -212,3 +212,52 @@ def test_a_custom_activation_layer_gets_a_dead_fraction_in_the_logs():
     built.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
     history = built.fit(X, Y, epochs=1, verbose=0, callbacks=[DeadUnitMonitor(X)])
     assert history.history["dead_fraction/my_relu"] == [0.5]
+
+
+def test_default_monitors_measure_in_one_pass_what_separate_monitors_measure(monkeypatch):
+    from relulab.callbacks import _monitor
+
+    passes = []
+    counted = _monitor.measure_probe
+    monkeypatch.setattr(_monitor, "measure_probe", lambda *a, **k: passes.append(1) or counted(*a, **k))
+    shared = model().fit(X, Y, epochs=3, verbose=0, callbacks=default_monitors(X, Y)).history
+    assert len(passes) == 3
+    alone = model().fit(X, Y, epochs=3, verbose=0, callbacks=monitors()).history
+    assert len(passes) == 3 + 6
+    assert set(shared) == set(alone) == KEYS
+    for key in KEYS:
+        np.testing.assert_allclose(shared[key], alone[key], rtol=1e-5, err_msg=key)
+
+
+def test_monitors_on_different_probes_do_not_share_a_pass():
+    from relulab.callbacks._monitor import SharedPass
+
+    dead, flow = DeadUnitMonitor(X[:48]), GradientFlowMonitor((X[48:], Y[48:]))
+    shared = SharedPass()
+    shared.join(dead)
+    shared.join(flow)
+    trained = model(learning_rate=0.0)
+    history = trained.fit(X, Y, epochs=1, verbose=0, callbacks=[dead, flow]).history
+    assert history["dead_fraction/h"] == [diagnose(trained, X[:48]).row("h").dead_fraction]
+    assert history["grad_norm/h"][0] == pytest.approx(gradient_norms(trained, X[48:], Y[48:], keras.losses.get(
+        "sparse_categorical_crossentropy"))["h"], rel=1e-5)
+    assert dead.measurement is not flow.measurement and dead.measurement.norms is None
+
+
+def test_a_convolutional_model_is_probed_on_fewer_examples_by_default():
+    from relulab.diagnostics.probe import CONV_PROBE_SIZE, DEFAULT_PROBE_SIZE, default_probe_size
+
+    keras.utils.set_random_seed(0)
+    cnn = keras.Sequential([keras.Input((6, 6, 1)), keras.layers.Conv2D(4, 3, activation="relu", name="c"),
+                            keras.layers.Flatten(), keras.layers.Dense(2, activation="softmax", name="out")])
+    cnn.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    assert default_probe_size(cnn) == CONV_PROBE_SIZE and default_probe_size(model()) == DEFAULT_PROBE_SIZE
+    x = RNG.uniform(0, 1, (600, 6, 6, 1)).astype("float32")
+    y = np.arange(600) % 2
+    dead, flow = default_monitors(x, y)
+    cnn.fit(x, y, epochs=1, verbose=0, callbacks=[dead, flow])
+    assert len(dead.x) == len(flow.x) == CONV_PROBE_SIZE and len(dead.measurement.outputs) == CONV_PROBE_SIZE
+    assert dead.measurement is flow.measurement  # still one shared pass
+    explicit = DeadUnitMonitor(x, probe_size=500)
+    cnn.fit(x, y, epochs=1, verbose=0, callbacks=[explicit])
+    assert len(explicit.x) == 500

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import pytest
 
 from relulab.diagnostics.advice import (
     COLLAPSE_GRADIENT, COLLAPSE_SPREAD, DEAD_FRACTION_ADVICE, DEAD_FRACTION_SEVERE, EXPLODING_RATIO,
-    SATURATED_SHARE_ADVICE, SATURATION_ADVICE, VANISHING_RATIO, LayerFacts, advise, find_all,
+    GROWN_KERNEL_SCALE, SATURATED_SHARE_ADVICE, SATURATION_ADVICE, VANISHING_RATIO, LayerFacts, advise, find_all,
 )
 
 DYING = ["lower_learning_rate", "leaky_rectifier", "rai"]
@@ -16,8 +17,8 @@ DIVERGING = ["lower_learning_rate", "much_lower_learning_rate", "gradient_clippi
 
 
 def facts(dead=None, saturation=None, *, units=64, zero_slope=True, he=False, batch_norm=False, kind="rectifier",
-          name="h", share=None):
-    return LayerFacts(name, units, dead, saturation, zero_slope, he, batch_norm, kind, share)
+          name="h", share=None, scale=None):
+    return LayerFacts(name, units, dead, saturation, zero_slope, he, batch_norm, kind, share, kernel_scale=scale)
 
 
 def codes(*layers, ratio=None, norms=None, spread=None):
@@ -127,3 +128,27 @@ def test_a_collapse_after_an_overshooting_loss_is_attributed_to_it_and_the_steps
     # the same state with a flat loss is the initialisation's: no cause, its own remedies first
     found = find_all([facts(dead=1.0)], 2.0, flat, spread=0.0, losses=[2.3, 2.3], chance=2.3)
     assert found[0].kind == "collapsed" and found[0].cause == "" and found[0].remedies[0] == "he_init"
+
+
+@pytest.mark.parametrize("scale, batch_norm, cause", [
+    (GROWN_KERNEL_SCALE, False, "diverging"),
+    (GROWN_KERNEL_SCALE * 0.99, False, ""),
+    (0.05, False, ""),  # a too-small initialisation: the initialisation's collapse
+    (GROWN_KERNEL_SCALE * 5, True, ""),  # batch normalisation after it: its scale does not matter
+])
+def test_a_collapse_with_a_kernel_grown_past_he_scale_is_the_steps(scale, batch_norm, cause):
+    flat = {"h": COLLAPSE_GRADIENT / 2, "out": COLLAPSE_GRADIENT / 4}
+    layers = [facts(dead=1.0, scale=scale, batch_norm=batch_norm),
+              dataclasses.replace(facts(name="out", kind="saturating", zero_slope=False, scale=100.0), output=True)]
+    found = find_all(layers, 2.0, flat, spread=0.0)
+    collapsed = next(f for f in found if f.kind == "collapsed")
+    assert collapsed.cause == cause, [f.text for f in found]
+    if cause:
+        assert found[0].kind == "diverging" and found[0].layers == ("h",)
+        assert f"{scale:.3g}x He's scale" in found[0].text and list(collapsed.remedies[:3]) == DIVERGING
+    else:
+        assert "diverging" not in [f.kind for f in found]
+
+
+def test_a_grown_kernel_alone_is_no_finding():
+    assert find_all([facts(dead=0.0, scale=GROWN_KERNEL_SCALE * 10)], 1.0, {"h": 0.1, "out": 0.1}, spread=0.5) == []

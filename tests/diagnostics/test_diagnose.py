@@ -235,3 +235,35 @@ def test_the_output_sigmoid_neither_saturates_nor_makes_a_relu_net_a_sigmoid_sta
 def test_a_probe_of_one_repeated_example_says_nothing_about_collapse():
     report = diagnose(mlp(), np.repeat(X[:1], 20, axis=0), np.repeat(Y[:1], 20))
     assert report.output_spread is None and "collapsed" not in [f.kind for f in report.findings]
+
+
+def test_kernel_scale_is_one_for_he_and_follows_the_weights():
+    from relulab.diagnostics.diagnosis import kernel_scale
+
+    keras.utils.set_random_seed(0)
+    layer = keras.layers.Dense(256, kernel_initializer="he_normal")
+    layer.build((None, 512))
+    assert kernel_scale(layer) == pytest.approx(1.0, abs=0.03)  # truncated normal: std 0.88 x 1/0.88
+    layer.kernel.assign(layer.kernel * 30.0)
+    assert kernel_scale(layer) == pytest.approx(30.0, rel=0.03)
+    conv = keras.layers.Conv2D(8, 3, kernel_initializer=keras.initializers.RandomNormal(stddev=1.0))
+    conv.build((None, 6, 6, 4))  # fan_in 3 * 3 * 4 = 36: He's std sqrt(2 / 36)
+    assert kernel_scale(conv) == pytest.approx(1.0 / np.sqrt(2 / 36), rel=0.15)
+    assert kernel_scale(keras.layers.ReLU()) is None
+
+
+def test_a_collapse_with_kernels_grown_far_past_he_scale_is_put_down_to_the_steps():
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    x, y = (digits.data[:256] / 16).astype("float32"), digits.target[:256]
+    grown = _deep("he_normal", depth=4)
+    for layer in grown.layers[:-1]:  # what a huge step leaves: large kernels, every unit pushed below the kink
+        layer.kernel.assign(layer.kernel * 40.0)
+        layer.bias.assign(np.full(layer.bias.shape, -1e4, "float32"))
+    report = diagnose(grown, x, y)
+    kinds = [f.kind for f in report.findings]
+    assert kinds[:2] == ["diverging", "collapsed"] and report.findings[1].cause == "diverging", report.to_text()
+    assert report.advice[0].code == "lower_learning_rate"
+    tiny = diagnose(_deep(keras.initializers.RandomNormal(stddev=0.01)), x, y)
+    assert tiny.findings[0].kind == "collapsed" and tiny.findings[0].cause == ""

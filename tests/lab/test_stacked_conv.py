@@ -93,7 +93,7 @@ def test_stacked_weights_are_the_solo_models_weights(convolution, data):
 def test_diagnostics_per_activation_layer_agree_with_the_monitors(data):
     runs = [("relu", 0), ("tanh", 1), ("prelu", 2)]
     stacked = stacked_conv.train_models([build(a, s) for a, s in runs], [s for _, s in runs], data, epochs=1,
-                                        batch_size=32, probe_size=1024)
+                                        batch_size=32)  # the monitors' default probe for a CNN, 256 examples
     for (activation, seed), history in zip(runs, stacked):
         alone = training.fit(build(activation, seed), data, seed=seed, epochs=1, batch_size=32,
                              callbacks=training.monitors(data)).history

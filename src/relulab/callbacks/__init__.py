@@ -18,6 +18,7 @@ from typing import Any
 
 import keras
 
+from relulab.callbacks._monitor import SharedPass
 from relulab.callbacks.auto_repair import AutoRepair, AutoRepairWarning
 from relulab.callbacks.dead_units import DeadUnitMonitor, DeadUnitWarning
 from relulab.callbacks.gradient_flow import GradientFlowMonitor
@@ -27,15 +28,23 @@ from relulab.diagnostics.probe import DEFAULT_PROBE_SIZE, subset
 __all__ = ["DEFAULT_PROBE_SIZE", "ActivationHistograms", "AutoRepair", "AutoRepairWarning", "DeadUnitMonitor", "DeadUnitWarning", "GradientFlowMonitor", "default_monitors"]
 
 
-def default_monitors(x: Any, y: Any = None, *, probe_size: int = DEFAULT_PROBE_SIZE) -> list[keras.callbacks.Callback]:
-    """Both monitors on one shared probe: ``probe_size`` examples spread evenly over ``(x, y)``.
+def default_monitors(x: Any, y: Any = None, *, probe_size: int | None = None) -> list[keras.callbacks.Callback]:
+    """Both monitors on one shared probe: ``probe_size`` examples spread evenly over ``(x, y)`` (default 1,024,
+    or 256 for a model whose activations have positions: :func:`relulab.diagnostics.probe.default_probe_size`).
 
-    Without ``y`` only the :class:`DeadUnitMonitor` is returned.
+    They measure in one forward and backward pass per epoch end (``SharedPass`` in
+    :mod:`relulab.callbacks._monitor`): keep them next to each other in the ``callbacks`` list. Without ``y``
+    only the :class:`DeadUnitMonitor` is returned.
     """
     import numpy as np
 
-    x_probe, y_probe = subset(np.asarray(x), None if y is None else np.asarray(y), probe_size)
+    x, y = np.asarray(x), None if y is None else np.asarray(y)
+    # without a size, each monitor takes its model's default when training starts (the same for both)
+    x_probe, y_probe = (x, y) if probe_size is None else subset(x, y, probe_size)
     monitors: list[keras.callbacks.Callback] = [DeadUnitMonitor(x_probe, probe_size=probe_size)]
     if y_probe is not None:
         monitors.append(GradientFlowMonitor((x_probe, y_probe), probe_size=probe_size))
+    shared = SharedPass()
+    for monitor in monitors:
+        shared.join(monitor)
     return monitors

@@ -7,23 +7,93 @@ default nothing runs per step: the monitors do not override ``on_train_batch_end
 dispatching batch ends asynchronously. With ``batch_frequency=N`` they also measure on the probe every
 N batches into the batch logs (that makes every step's end synchronous: use it for diagnosis, not
 for speed).
+
+Monitors joined to one :class:`SharedPass` (:func:`relulab.callbacks.default_monitors` joins its two) measure
+in one pass over the probe (:func:`relulab.diagnostics.probe_pass.measure_probe`): the first of them to
+measure at an epoch's end (or batch) runs the forward and backward pass for all of them, and the others read
+that result. Keep them next to each other in the ``callbacks`` list, so that no callback changes the weights
+between them.
 """
 
 from __future__ import annotations
 
 import abc
+import dataclasses
 from typing import Any, ClassVar
 
 import keras
+import numpy as np
 
 from relulab import _validate
 from relulab.diagnostics.activity import DEFAULT_BATCH_SIZE
-from relulab.diagnostics.probe import DEFAULT_PROBE_SIZE, check_probe, subset
+from relulab.diagnostics.probe import check_probe, default_probe_size, subset
+from relulab.diagnostics.probe_pass import ProbeMeasurement, measure_probe
+
+Key = tuple[int, int | None]  # (epoch, batch or None): when a measurement was taken
+
+
+@dataclasses.dataclass
+class Request:
+    """What one monitor needs measured on the probe: the activity of ``sites``; with ``y``, the gradients."""
+
+    sites: list = dataclasses.field(default_factory=list)
+    y: Any = None
+    loss_fn: Any = None
+
+
+class SharedPass:
+    """One probe pass per epoch end (or measured batch) for all the monitors that joined it.
+
+    Monitors share only when they watch the same model on equal probe inputs (checked once per ``fit``);
+    one that does not measures alone.
+    """
+
+    def __init__(self) -> None:
+        self.monitors: list[Monitor] = []
+        self.reset()
+
+    def join(self, monitor: Monitor) -> None:
+        self.monitors.append(monitor)
+        monitor._shared = self
+
+    def reset(self) -> None:
+        """Forget the last measurement and the partners (each ``fit`` starts afresh)."""
+        self._key: Key | None = None
+        self._result: ProbeMeasurement | None = None
+        self._measured: list[Monitor] = []
+        self._partners: dict[int, list[Monitor]] = {}
+
+    def partners(self, monitor: Monitor) -> list[Monitor]:
+        """The monitors measured with ``monitor`` (itself included): same model, equal probe inputs."""
+        if id(monitor) not in self._partners:
+            self._partners[id(monitor)] = [
+                m for m in self.monitors if m is monitor or (
+                    m.model is monitor.model and m.x is not None and m.x.shape == monitor.x.shape
+                    and m.x.dtype == monitor.x.dtype and np.array_equal(m.x, monitor.x))]
+        return self._partners[id(monitor)]
+
+    def measure(self, monitor: Monitor, key: Key) -> ProbeMeasurement:
+        """``monitor``'s measurement at ``key``: the one taken for it at ``key`` already, else a new pass."""
+        if self._key == key and self._result is not None and any(m is monitor for m in self._measured):
+            return self._result
+        partners = self.partners(monitor)
+        request = Request()
+        for partner in partners:
+            own = partner._request()
+            request.sites += [site for site in own.sites if site not in request.sites]
+            if own.y is not None:
+                request.y, request.loss_fn = own.y, own.loss_fn
+        self._result = measure_probe(monitor.model, monitor.x, request.y, request.loss_fn, sites=request.sites,
+                                     batch_size=min(m.batch_size for m in partners))
+        self._key, self._measured = key, partners
+        return self._result
 
 
 class Monitor(keras.callbacks.Callback, abc.ABC):
-    """Base class: subclasses implement ``_prepare`` (at train begin), ``_probe_values`` and
-    ``_seen_values``; ``self._seen`` is the batches-seen counter (None in probe mode)."""
+    """Base class: subclasses implement ``_prepare`` (at train begin), ``_request`` (what to measure on the
+    probe), ``_probe_values`` and ``_seen_values``; ``self._seen`` is the batches-seen counter (None in probe
+    mode). ``measurement`` holds the latest :class:`~relulab.diagnostics.probe_pass.ProbeMeasurement`
+    (the model's outputs on the probe included), None before the first or in the batches-seen mode."""
 
     owner: ClassVar[str] = "Monitor"
     needs_targets: ClassVar[bool] = False
@@ -32,12 +102,13 @@ class Monitor(keras.callbacks.Callback, abc.ABC):
         self,
         probe: Any = None,
         *,
-        probe_size: int = DEFAULT_PROBE_SIZE,
+        probe_size: int | None = None,
         batch_size: int = DEFAULT_BATCH_SIZE,
         batch_frequency: int | None = None,
     ) -> None:
         super().__init__()
-        self.probe_size = _validate.positive_int(probe_size, name="probe_size", owner=self.owner)
+        self.probe_size = None if probe_size is None else _validate.positive_int(
+            probe_size, name="probe_size", owner=self.owner)
         self.batch_size = _validate.positive_int(batch_size, name="batch_size", owner=self.owner)
         self._probe = self._split(probe)
         if batch_frequency is not None:
@@ -47,8 +118,11 @@ class Monitor(keras.callbacks.Callback, abc.ABC):
             self.on_train_batch_end = self._on_batch  # only then: a per-step callback costs every step
         self.batch_frequency = batch_frequency
         self._seen: Any = None
+        self._shared: SharedPass | None = None
+        self._epoch = 0
         self.x: Any = None
         self.y: Any = None
+        self.measurement: ProbeMeasurement | None = None
 
     def _split(self, probe: Any) -> tuple[Any, Any] | None:
         if probe is None:
@@ -63,10 +137,13 @@ class Monitor(keras.callbacks.Callback, abc.ABC):
 
     def on_train_begin(self, logs: dict | None = None) -> None:
         self._stop_seen()
+        self.measurement = None
+        if self._shared is not None:
+            self._shared.reset()
         if self._probe is not None:
             x, y = self._probe
             x, y = check_probe(self.model, x, y if self.needs_targets else None, owner=self.owner)
-            self.x, self.y = subset(x, y, self.probe_size)
+            self.x, self.y = subset(x, y, self.probe_size or default_probe_size(self.model))
         elif keras.backend.backend() == "jax":
             raise ValueError(
                 f"probe of {self.owner} is needed on the JAX backend, whose jitted training step cannot update "
@@ -75,18 +152,19 @@ class Monitor(keras.callbacks.Callback, abc.ABC):
         self._prepare()
 
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self._epoch = epoch
         if self._seen is not None:
             self._seen.reset()
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        values = self._seen_values() if self._seen is not None else self._probe_values()
+        values = self._seen_values() if self._seen is not None else self._probe_values((epoch, None))
         if logs is not None:
             logs.update(values)
         self._after_epoch(epoch, values)
 
     def _on_batch(self, batch: int, logs: dict | None = None) -> None:
         if (batch + 1) % self.batch_frequency == 0 and logs is not None:
-            logs.update(self._probe_values())
+            logs.update(self._probe_values((self._epoch, batch)))
 
     def on_train_end(self, logs: dict | None = None) -> None:
         self._stop_seen()
@@ -105,9 +183,23 @@ class Monitor(keras.callbacks.Callback, abc.ABC):
     def _prepare(self) -> None:
         """Find what to measure on ``self.model``; start the batches-seen counter when there is no probe."""
 
+    def _measure(self, key: Key) -> ProbeMeasurement:
+        """The probe measured now (``key``: this epoch and batch), in the shared pass when there is one."""
+        if self._shared is not None:
+            self.measurement = self._shared.measure(self, key)
+        else:
+            request = self._request()
+            self.measurement = measure_probe(self.model, self.x, request.y, request.loss_fn, sites=request.sites,
+                                             batch_size=self.batch_size)
+        return self.measurement
+
     @abc.abstractmethod
-    def _probe_values(self) -> dict[str, float]:
-        """Log entries measured on the probe now."""
+    def _request(self) -> Request:
+        """What this monitor needs from a probe pass."""
+
+    @abc.abstractmethod
+    def _probe_values(self, key: Key) -> dict[str, float]:
+        """Log entries measured on the probe now (:meth:`_measure` with ``key``)."""
 
     @abc.abstractmethod
     def _seen_values(self) -> dict[str, float]:

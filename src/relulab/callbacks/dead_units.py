@@ -7,11 +7,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from relulab import _validate
-from relulab.callbacks._monitor import Monitor
+from relulab.callbacks._monitor import Key, Monitor, Request
 from relulab.callbacks._seen import SeenActivity
-from relulab.diagnostics.activity import DEFAULT_BATCH_SIZE, LayerActivity, measure_activity
+from relulab.diagnostics.activity import DEFAULT_BATCH_SIZE, LayerActivity
 from relulab.diagnostics.diagnosis import select_sites
-from relulab.diagnostics.probe import DEFAULT_PROBE_SIZE
 from relulab.diagnostics.sites import find_sites
 
 
@@ -58,7 +57,8 @@ class DeadUnitMonitor(Monitor):
 
     Args:
         probe: inputs ``x`` (or ``(x, y)``; ``y`` is ignored), or None for the batches seen.
-        probe_size: at most this many probe examples are used, default 1024.
+        probe_size: at most this many probe examples are used; default 1024, or 256 for a model whose
+            activations have positions (a convolution; :func:`relulab.diagnostics.probe.default_probe_size`).
         layers: only these layers (names as in the logs); default all measurable ones.
         warn_above: warn (:class:`DeadUnitWarning`) when a layer's dead fraction exceeds this; default None.
         batch_frequency: also measure on the probe every N training batches, into the batch logs.
@@ -71,7 +71,7 @@ class DeadUnitMonitor(Monitor):
         self,
         probe: Any = None,
         *,
-        probe_size: int = DEFAULT_PROBE_SIZE,
+        probe_size: int | None = None,
         layers: Sequence[str] | None = None,
         warn_above: float | None = None,
         batch_frequency: int | None = None,
@@ -95,10 +95,14 @@ class DeadUnitMonitor(Monitor):
         if self.x is None:
             self._start_seen(SeenActivity(self.model, self._sites))
 
-    def _probe_values(self) -> dict[str, float]:
+    def _request(self) -> Request:
+        return Request(sites=self._sites)
+
+    def _probe_values(self, key: Key) -> dict[str, float]:
         if not self._sites:
             return {}
-        self.last = measure_activity(self.model, self.x, self._sites, batch_size=self.batch_size)
+        activity = self._measure(key).activity
+        self.last = {site.name: activity[site.name] for site in self._sites if site.name in activity}
         return activity_logs(self.last)
 
     def _seen_values(self) -> dict[str, float]:

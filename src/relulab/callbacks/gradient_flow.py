@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from relulab.callbacks._monitor import Monitor
+from relulab.callbacks._monitor import Key, Monitor, Request
 from relulab.callbacks._seen import SeenGradients
 from relulab.diagnostics.activity import DEFAULT_BATCH_SIZE
-from relulab.diagnostics.gradients import gradient_norms, gradient_ratio, resolve_loss
-from relulab.diagnostics.probe import DEFAULT_PROBE_SIZE
+from relulab.diagnostics.gradients import gradient_ratio, resolve_loss
 from relulab.diagnostics.sites import kernel_layers
 from relulab.diagnostics.targets import chance_loss, fit_labels
 
@@ -42,7 +41,8 @@ class GradientFlowMonitor(Monitor):
 
     Args:
         probe: ``(x, y)``, or None for the batches seen.
-        probe_size: at most this many probe examples are used, default 1024.
+        probe_size: at most this many probe examples are used; default 1024, or 256 for a model whose
+            activations have positions (a convolution; :func:`relulab.diagnostics.probe.default_probe_size`).
         loss: the loss to differentiate in probe mode; default the model's compiled loss, else one inferred
             from the output layer (:func:`relulab.diagnostics.targets.infer_loss`). Labels are fitted to
             the loss (:func:`~relulab.diagnostics.targets.fit_labels`: integer labels one-hot for a
@@ -58,7 +58,7 @@ class GradientFlowMonitor(Monitor):
         self,
         probe: tuple[Any, Any] | None = None,
         *,
-        probe_size: int = DEFAULT_PROBE_SIZE,
+        probe_size: int | None = None,
         loss: Any = None,
         batch_frequency: int | None = None,
         batch_size: int = DEFAULT_BATCH_SIZE,
@@ -82,8 +82,11 @@ class GradientFlowMonitor(Monitor):
         else:
             self._start_seen(SeenGradients(self.model, kernels))
 
-    def _probe_values(self) -> dict[str, float]:
-        self.last = gradient_norms(self.model, self.x, self.y, self._loss_fn, batch_size=self.batch_size)
+    def _request(self) -> Request:
+        return Request(y=self.y, loss_fn=self._loss_fn)
+
+    def _probe_values(self, key: Key) -> dict[str, float]:
+        self.last = dict(self._measure(key).norms)
         return gradient_logs(self.last)
 
     def _seen_values(self) -> dict[str, float]:

@@ -28,7 +28,9 @@ exploding           ratio > 100, a non-finite gradient, or a non-finite  a lower
                     training loss in some epoch                         gradient clipping, He init (if not He)
 diverging           an epoch's training loss >= 3x the chance loss      the same
                     (uniform predictions: ln k for k classes, plus
-                    the regularization penalty; classifiers only)
+                    the regularization penalty; classifiers only); or,
+                    with a collapsed signal, a hidden kernel grown to
+                    >= 10x He's scale
 ==================  ==================================================  =======================================
 
 Why: He initialisation keeps rectifier pre-activations at unit variance with depth (He 2015); a leaky
@@ -62,6 +64,12 @@ COLLAPSE_GRADIENT = 1e-4  # every kernel's gradient norm below this (with the ou
 # positives) scale the reported loss by up to 2x (2.17x measured: a false alarm at 2x), so 3x: confidently
 # wrong, large logits.
 DIVERGED_LOSS_FACTOR = 3.0
+# A hidden kernel whose entries' std is this multiple of He's sqrt(2 / fan_in) or more grew under steps that
+# overshot: an initialisation starts at ~1x or below (the collapsed cases of benchmarks/broken_models: 0.01-1x,
+# unchanged by training), and healthy or dying training leaves it within a few times that (at most 7.4x in the
+# benchmark's dying cases, at large steps); the SGD step that collapses a small CNN leaves 47-250x. Read only to
+# attribute a collapsed signal (its cause), never as a finding of its own.
+GROWN_KERNEL_SCALE = 10.0
 
 REMEDIES = {
     "rectifier": "a rectifier with He initialisation in place of the saturating activation "
@@ -95,6 +103,7 @@ class LayerFacts:
     kind: str = "rectifier"  # "rectifier", "smooth", "saturating" or "custom"
     saturated_share: float | None = None  # fraction of all values in the saturated regime
     output: bool = False  # the model's output activation: a confident sigmoid output saturates by design
+    kernel_scale: float | None = None  # std of the kernel feeding it over He's sqrt(2 / fan_in); None: no kernel
 
 
 @dataclasses.dataclass(frozen=True)
@@ -277,6 +286,21 @@ def loss_findings(losses: Sequence[float], chance: float | None = None,
                     (), remedies)]
 
 
+def grown_kernel_finding(layers: Sequence[LayerFacts]) -> list[Finding]:
+    """A ``diverging`` finding when a hidden layer's kernel (not followed by batch normalisation, which makes its
+    scale irrelevant) is ``GROWN_KERNEL_SCALE`` times He's scale or more: the mark that overshooting steps leave in
+    the weights, when the loss history is not at hand or was averaged down. Only :func:`find_all`'s attribution
+    of a collapsed signal reads it."""
+    grown = [layer for layer in _hidden(layers) if not layer.batch_norm and layer.kernel_scale is not None
+             and layer.kernel_scale >= GROWN_KERNEL_SCALE]
+    if not grown:
+        return []
+    worst = max(grown, key=lambda layer: layer.kernel_scale)
+    return [Finding("diverging", f"diverging training: the kernel feeding {worst.name} grew to "
+                    f"{worst.kernel_scale:.3g}x He's scale sqrt(2/fan_in) (steps that overshoot)",
+                    tuple(layer.name for layer in grown), _diverging_remedies(layers))]
+
+
 def remedies_for(findings: Sequence[Finding]) -> list[Advice]:
     """One :class:`Advice` per remedy, in the order the findings (most severe first) call for them."""
     order: dict[str, tuple[list[str], list[str]]] = {}
@@ -294,7 +318,8 @@ def find_all(layers: Sequence[LayerFacts], grad_ratio: float | None = None, grad
              chance: float | None = None) -> list[Finding]:
     """Every finding, most severe first: a collapsed signal, then the layers, then the gradient flow, then
     the training loss per epoch (``losses``, judged against ``chance``: :func:`loss_findings`). A collapse
-    after a loss that overshot is attributed to it (``cause``), and the loss finding comes first."""
+    after a loss that overshot, or with kernels grown far past He's scale (:func:`grown_kernel_finding`), is
+    attributed to that (``cause``), and the overshoot's finding comes first."""
     norms = grad_norms or {}
     finite = [value for value in norms.values() if math.isfinite(value)]
     top = max(finite) if finite and len(finite) == len(norms) else (None if not norms else math.inf)
@@ -303,11 +328,15 @@ def find_all(layers: Sequence[LayerFacts], grad_ratio: float | None = None, grad
     gradient = [finding for finding in gradient_findings(layers, grad_ratio, norms) if finding.kind not in said]
     loss = [finding for finding in loss_findings(losses, chance, layers)
             if not (finding.kind == "exploding" and any(other.kind == "exploding" for other in gradient))]
-    if loss and any(finding.kind == "collapsed" for finding in collapsed):
-        # A constant function left by training whose loss overshot: the step killed the signal, so the step's
-        # remedies come first (benchmarks/broken_models: SGD steps of 5 to 100 kill every unit of a small CNN).
-        collapsed = [_left_by(finding, loss[0]) if finding.kind == "collapsed" else finding for finding in collapsed]
-        return [*loss, *collapsed, *layer_findings(layers), *gradient]
+    is_collapsed = any(finding.kind == "collapsed" for finding in collapsed)
+    overshoot = loss or (grown_kernel_finding(layers) if is_collapsed else [])
+    if overshoot and is_collapsed:
+        # A constant function left by training whose loss overshot, or whose kernels grew far past any
+        # initialisation's scale: the step killed the signal, so the step's remedies come first
+        # (benchmarks/broken_models: SGD steps of 5 to 100 kill every unit of a small CNN).
+        collapsed = [_left_by(finding, overshoot[0]) if finding.kind == "collapsed" else finding
+                     for finding in collapsed]
+        return [*overshoot, *collapsed, *layer_findings(layers), *gradient]
     return [*collapsed, *layer_findings(layers), *gradient, *loss]
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -11,10 +10,11 @@ import keras
 import numpy as np
 
 from relulab import _validate
-from relulab.diagnostics.activity import DEFAULT_BATCH_SIZE, LayerActivity, batches, measure_activity
+from relulab.diagnostics.activity import DEFAULT_BATCH_SIZE, LayerActivity
 from relulab.diagnostics.advice import LayerFacts, find_all, remedies_for
-from relulab.diagnostics.gradients import gradient_norms, gradient_ratio, resolve_loss
+from relulab.diagnostics.gradients import gradient_ratio, resolve_loss
 from relulab.diagnostics.probe import check_probe
+from relulab.diagnostics.probe_pass import measure_probe
 from relulab.diagnostics.report import LayerRow, Report
 from relulab.diagnostics.sites import Site, find_sites, kernel_layers, kernel_of, output_site, unmeasured
 from relulab.diagnostics.targets import chance_loss, choose_loss, fit_labels, loss_name
@@ -63,13 +63,25 @@ def he_initialised(layer: keras.layers.Layer | None) -> bool | None:
             and initializer.scale == 2.0 and initializer.mode == "fan_in")
 
 
+def kernel_scale(layer: keras.layers.Layer | None) -> float | None:
+    """The standard deviation of ``layer``'s kernel entries over He's, ``sqrt(2 / fan_in)`` (fan_in: the kernel's
+    size over its last axis): 1 for a fresh He-initialised kernel, ~0.6-0.8 for Glorot, and about the factor by
+    which the layer scales a rectifier signal. None without a kernel; NaN for non-finite weights."""
+    kernel = getattr(layer, "kernel", None)
+    if kernel is None or len(kernel.shape) < 2:
+        return None
+    values = np.asarray(keras.ops.convert_to_numpy(kernel), "float64")
+    fan_in = values.size // values.shape[-1]
+    return float(values.std() / math.sqrt(2.0 / fan_in)) if fan_in else None
+
+
 def layer_facts(site: Site, activity: LayerActivity, *, output: bool = False) -> LayerFacts:
     """What the advice rules read about one measured site (shared by ``diagnose`` and the monitors' readers);
     ``output``: the site is the model's output activation (:func:`~relulab.diagnostics.sites.output_site`)."""
     kernel, norms_between = kernel_of(site)
     return LayerFacts(site.name, activity.units, activity.dead_fraction, activity.saturation,
                       site.activation.zero_slope, he_initialised(kernel), bool(norms_between), site.activation.kind,
-                      activity.saturated_share, output)
+                      activity.saturated_share, output, kernel_scale(kernel))
 
 
 def _row(site: Site, activity: LayerActivity, kernel_name: str | None, norms: dict[str, float] | None) -> LayerRow:
@@ -79,18 +91,6 @@ def _row(site: Site, activity: LayerActivity, kernel_name: str | None, norms: di
         grad_norm=None if norms is None or kernel_name is None else norms.get(kernel_name),
         kernel_layer=kernel_name, dead_units=activity.dead_units, saturated_share=activity.saturated_share,
     )
-
-
-def output_spread(model: keras.Model, x: Any, *, batch_size: int = DEFAULT_BATCH_SIZE) -> float:
-    """How much the output varies over the probe: the largest standard deviation over the examples of any
-    output unit, relative to ``max(1, |mean|)`` of that unit. Near 0: the model is a constant function."""
-    outputs = [np.asarray(keras.ops.convert_to_numpy(model(keras.ops.convert_to_tensor(chunk), training=False)),
-                          "float64").reshape(len(chunk), -1) for chunk in batches(x, batch_size)]
-    values = np.concatenate(outputs)
-    scale = np.maximum(1.0, np.abs(values.mean(axis=0)))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # a diverged model's outputs are all NaN: NaN, said elsewhere
-        return float(np.nanmax(values.std(axis=0) / scale)) if values.size else 0.0
 
 
 def training_losses(history: Any, *, owner: str = "diagnose") -> list[float]:
@@ -180,8 +180,8 @@ def diagnose(
         y = fit_labels(y, model, loss_fn)
     # the yardstick of the diverging-loss rule, only when there is a history to judge
     chance = chance_loss(model, loss_fn if loss_fn is not None else choose_loss(model, loss)[0]) if losses else None
-    activity = measure_activity(model, x, sites, batch_size=batch_size)
-    norms = None if y is None else gradient_norms(model, x, y, loss_fn, batch_size=batch_size)
+    measured = measure_probe(model, x, y, loss_fn, sites=sites, batch_size=batch_size)
+    activity, norms = measured.activity, measured.norms
     kernel_names = {id(layer): name for name, layer in kernel_layers(model)}
     last = output_site(model, sites)
     rows, facts = [], []
@@ -194,7 +194,7 @@ def diagnose(
     ratio = None if norms is None else gradient_ratio(norms)
     # a probe of one distinct example cannot show whether the output depends on the input
     varied = len(x) > 1 and bool(np.any(x.reshape(len(x), -1) != x[:1].reshape(1, -1)))
-    spread = output_spread(model, x, batch_size=batch_size) if varied else None
+    spread = measured.spread if varied else None
     findings = find_all(facts, ratio, norms, spread=spread, losses=losses, chance=chance)
     return Report(model.name, len(x), tuple(rows), norms, ratio, tuple(remedies_for(findings)),
                   tuple(unmeasured(model)), loss=None if loss_fn is None else loss_name(loss_fn),

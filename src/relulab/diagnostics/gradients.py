@@ -21,7 +21,8 @@ import numpy as np
 from keras import ops
 
 from relulab.diagnostics.activity import DEFAULT_BATCH_SIZE
-from relulab.diagnostics.sites import kernel_layers
+from relulab.diagnostics.recording import Tap
+from relulab.diagnostics.sites import Site, kernel_layers
 from relulab.diagnostics.targets import choose_loss
 
 
@@ -48,16 +49,31 @@ def _mean_loss(loss_fn: Callable[..., Any], y: Any, y_pred: Any) -> Any:
     return ops.mean(loss_fn(y, y_pred))
 
 
+Seen = list[tuple[Site, Any, Any]]  # (site, pre-activation, output) for each activation call of a pass
+
+
 def loss_gradients(
-    model: keras.Model, variables: Sequence[keras.Variable], x: Any, y: Any, loss_fn: Callable[..., Any]
-) -> list[np.ndarray]:
-    """d(mean loss of ``model`` on ``(x, y)``)/d(each variable) as NumPy arrays (zeros where unused)."""
+    model: keras.Model, variables: Sequence[keras.Variable], x: Any, y: Any, loss_fn: Callable[..., Any],
+    sites: Sequence[Site] = (),
+) -> tuple[list[np.ndarray], Any, Seen]:
+    """One forward and backward pass of ``model`` on ``(x, y)``, in inference mode.
+
+    Returns d(mean loss)/d(each of ``variables``) as NumPy arrays (zeros where unused), the model's output,
+    and what each of ``sites`` saw on the way (their pre-activations and outputs, concrete tensors that
+    carry no gradient), so that one pass serves the activity and the gradient measurements.
+    """
     backend = keras.backend.backend()
+    seen: Seen = []
+
+    def record(site: Site, pre: Any, out: Any) -> None:
+        seen.append((site, pre, out))
+
     if backend == "tensorflow":
         import tensorflow as tf
 
-        with tf.GradientTape() as tape:
-            loss = _mean_loss(loss_fn, y, model(x, training=False))
+        with tf.GradientTape() as tape, Tap(sites, record, exclusive=True):
+            y_pred = model(x, training=False)
+            loss = _mean_loss(loss_fn, y, y_pred)
         grads = tape.gradient(loss, [v.value for v in variables])
     elif backend == "jax":
         import jax
@@ -65,22 +81,47 @@ def loss_gradients(
         trainable = [v.value for v in model.trainable_variables]
         non_trainable = [v.value for v in model.non_trainable_variables]
 
-        def loss_of(values: list[Any]) -> Any:
-            y_pred, _ = model.stateless_call(values, non_trainable, x, training=False)
-            return _mean_loss(loss_fn, y, y_pred)
+        def loss_of(values: list[Any]) -> tuple[Any, tuple[Any, list[tuple[Any, Any]]]]:
+            seen.clear()  # traced afresh on every call: the sites seen are those of this trace
+            with Tap(sites, record, exclusive=True):
+                y_pred, _ = model.stateless_call(values, non_trainable, x, training=False)
+            return _mean_loss(loss_fn, y, y_pred), (y_pred, [(pre, out) for _, pre, out in seen])
 
-        all_grads = jax.grad(loss_of)(trainable)
+        all_grads, (y_pred, values) = jax.grad(loss_of, has_aux=True)(trainable)
+        seen[:] = [(site, pre, out) for (site, _, _), (pre, out) in zip(seen, values)]
         index = {id(v): i for i, v in enumerate(model.trainable_variables)}
         grads = [all_grads[index[id(v)]] for v in variables]
     elif backend == "torch":
         import torch
 
-        loss = _mean_loss(loss_fn, y, model(x, training=False))
+        with Tap(sites, record, exclusive=True):
+            y_pred = model(x, training=False)
+        loss = _mean_loss(loss_fn, y, y_pred)
         grads = torch.autograd.grad(loss, [v.value for v in variables], allow_unused=True)
+        y_pred = y_pred.detach()
+        seen[:] = [(site, pre.detach(), out.detach()) for site, pre, out in seen]
     else:
         raise NotImplementedError(f"gradients on the {backend!r} backend")
-    return [np.zeros(v.shape, "float64") if g is None else ops.convert_to_numpy(g).astype("float64")
-            for v, g in zip(variables, grads)]
+    grads = [np.zeros(v.shape, "float64") if g is None else ops.convert_to_numpy(g).astype("float64")
+             for v, g in zip(variables, grads)]
+    return grads, y_pred, seen
+
+
+class GradientSum:
+    """The mean-loss gradient of each kernel over a probe processed in batches (their size-weighted sum)."""
+
+    def __init__(self, model: keras.Model, size: int) -> None:
+        self.named = kernel_layers(model)
+        self.variables = [layer.kernel for _, layer in self.named]
+        self.size = size
+        self._total = [np.zeros(v.shape, "float64") for v in self.variables]
+
+    def add(self, grads: Sequence[np.ndarray], examples: int) -> None:
+        for total, grad in zip(self._total, grads):
+            total += (examples / self.size) * grad
+
+    def norms(self) -> dict[str, float]:
+        return {name: float(np.linalg.norm(g)) for (name, _), g in zip(self.named, self._total)}
 
 
 def gradient_norms(
@@ -95,16 +136,13 @@ def gradient_norms(
 
     The probe is processed in batches; the mean-loss gradient is their size-weighted average.
     """
-    named = kernel_layers(model)
-    variables = [layer.kernel for _, layer in named]
-    total = [np.zeros(v.shape, "float64") for v in variables]
+    total = GradientSum(model, len(x))
     for start in range(0, len(x), batch_size):
         xb, yb = x[start:start + batch_size], y[start:start + batch_size]
-        weight = len(xb) / len(x)
-        grads = loss_gradients(model, variables, ops.convert_to_tensor(xb), ops.convert_to_tensor(yb), loss_fn)
-        for acc, grad in zip(total, grads):
-            acc += weight * grad
-    return {name: float(np.linalg.norm(g)) for (name, _), g in zip(named, total)}
+        grads, _, _ = loss_gradients(model, total.variables, ops.convert_to_tensor(xb), ops.convert_to_tensor(yb),
+                                     loss_fn)
+        total.add(grads, len(xb))
+    return total.norms()
 
 
 def gradient_ratio(norms: dict[str, float]) -> float | None:

@@ -12,6 +12,10 @@ import keras
 import numpy as np
 
 DEFAULT_PROBE_SIZE = 1024  # examples: the monitors' and the command line's default probe
+# examples: the monitors' default probe for a model whose activations have positions (a convolution): each
+# example gives a channel one value per position, so 256 examples hold far more values per unit than 1,024 do
+# in a dense layer, and a pass over 1,024 images costs a large share of a small training epoch.
+CONV_PROBE_SIZE = 256
 
 
 def _received(array: np.ndarray) -> str:
@@ -95,6 +99,21 @@ def _check_class_indices(model: Any, labels: np.ndarray, owner: str) -> None:
             f"y of {owner} must hold class indices from 0 to {classes - 1} for this model's {classes} outputs. "
             f"Received: labels from {labels.min():g} to {labels.max():g}"
         )
+
+
+def default_probe_size(model: keras.Model) -> int:
+    """:data:`CONV_PROBE_SIZE` when one of ``model``'s activation sites has positions (an output of rank > 2),
+    else :data:`DEFAULT_PROBE_SIZE` (also when the shapes are not known: a subclassed model)."""
+    from relulab.diagnostics.sites import find_sites
+
+    for site in find_sites(model):
+        try:
+            rank = len(site.layer.output.shape)
+        except (AttributeError, ValueError, TypeError):
+            continue
+        if rank > 2:
+            return CONV_PROBE_SIZE
+    return DEFAULT_PROBE_SIZE
 
 
 def spread(n: int, size: int) -> np.ndarray:

@@ -45,7 +45,7 @@ class Report:
     unmeasured: tuple[str, ...] = ()  # layers whose activation relulab cannot measure (softmax, ...)
     loss: str | None = None  # the loss differentiated for the gradient norms
     loss_inferred: bool = False  # True: the model had no loss and none was given; inferred from its output
-    output_spread: float | None = None  # relulab.diagnostics.diagnosis.output_spread: ~0 for a constant model
+    output_spread: float | None = None  # relulab.diagnostics.probe_pass.spread_of the outputs: ~0 for a constant model
     findings: tuple[Finding, ...] = ()  # what the advice answers, most severe first
 
     def row(self, name: str) -> LayerRow:

@@ -28,12 +28,13 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from relulab.diagnostics.probe import CONV_PROBE_SIZE
 from relulab.lab.stacked import conv_plan as plan
 from relulab.lab.stacked import diagnostics as diag
 from relulab.lab.stacked.conv import CONVOLUTIONS, ConvStack
 from relulab.lab.stacked.engine import balanced_chunks
 
-PROBE_SIZE = 256  # training examples in the diagnostics probe
+PROBE_SIZE = CONV_PROBE_SIZE  # training examples in the diagnostics probe (the monitors' default for a CNN)
 # Runs per stack: on the 2-core development machine (batch 32, models.cnn, 28x28 images) a step costs
 # ~4.5-5 ms per run at 5 runs, ~9-17 ms per run at 8 or 15 (the stacked feature maps leave the cache).
 MAX_STACK = 5

@@ -1,0 +1,69 @@
+"""One pass over the probe gives what the separate passes give: activity, gradient norms and outputs."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+from keras import ops
+
+from relulab.diagnostics import find_sites, gradient_norms, measure_activity
+from relulab.diagnostics.probe_pass import measure_probe, output_spread, spread_of
+
+RNG = np.random.default_rng(3)
+X = RNG.uniform(-1, 1, (300, 6)).astype("float32")
+Y = RNG.integers(0, 3, 300)
+LOSS = keras.losses.get("sparse_categorical_crossentropy")
+
+
+class MyReLU(keras.layers.Layer):
+    """A user's rectifier, measured through its derivative."""
+
+    def call(self, inputs):
+        return ops.maximum(0.0, inputs)
+
+
+def _model() -> keras.Model:
+    """A rectifier with planted dead units, a user's layer, a saturated sigmoid layer and a softmax."""
+    keras.utils.set_random_seed(1)
+    model = keras.Sequential([
+        keras.Input((6,)), keras.layers.Dense(12, activation="relu", name="relu"),
+        keras.layers.Dense(8, name="pre"), MyReLU(name="mine"),
+        keras.layers.Dense(8, activation="sigmoid", name="sig"), keras.layers.Dense(3, activation="softmax", name="out")])
+    relu = model.get_layer("relu")
+    relu.bias.assign(np.where(np.arange(12) < 4, -50.0, 0.0).astype("float32"))
+    sig = model.get_layer("sig")
+    sig.bias.assign(np.where(np.arange(8) < 3, 60.0, 0.0).astype("float32"))
+    return model
+
+
+@pytest.mark.parametrize("batch_size", [1024, 64])
+def test_one_pass_measures_what_the_separate_passes_measure(batch_size):
+    model = _model()
+    sites = find_sites(model)
+    measured = measure_probe(model, X, Y, LOSS, sites=sites, batch_size=batch_size)
+    assert measured.activity == measure_activity(model, X, sites, batch_size=batch_size)
+    assert measured.activity["relu"].dead_units == (0, 1, 2, 3)
+    assert measured.activity["sig"].saturated_units == (0, 1, 2)
+    assert measured.activity["mine"].dead_fraction is not None
+    expected = gradient_norms(model, X, Y, LOSS, batch_size=batch_size)
+    assert measured.norms.keys() == expected.keys()
+    for name, norm in expected.items():
+        assert measured.norms[name] == pytest.approx(norm, rel=1e-5), name
+    assert measured.outputs.shape == (300, 3)
+    np.testing.assert_allclose(measured.outputs, ops.convert_to_numpy(model(X, training=False)), rtol=1e-5, atol=1e-7)
+    assert measured.spread == pytest.approx(output_spread(model, X))
+
+
+def test_without_targets_there_are_no_norms_and_without_sites_no_activity():
+    model = _model()
+    assert measure_probe(model, X, sites=find_sites(model)).norms is None
+    only_gradients = measure_probe(model, X, Y, LOSS)
+    assert only_gradients.activity == {} and set(only_gradients.norms) == {"relu", "pre", "sig", "out"}
+
+
+def test_spread_is_relative_to_the_mean_and_zero_for_a_constant_output():
+    assert spread_of(np.full((5, 2), 7.0)) == 0.0
+    assert spread_of(np.array([[10.0], [30.0]])) == pytest.approx(10.0 / 20.0)  # std 10 over |mean| 20
+    assert spread_of(np.array([[0.1], [0.3]])) == pytest.approx(0.1)  # small means count as 1
+    assert np.isnan(spread_of(np.full((3, 1), np.nan)))
