@@ -164,3 +164,54 @@ def test_a_diverging_sgd_run_is_repaired_by_a_hundredth_of_its_step():
     assert "lower_lr_100" in [row.name for row in result.rows], result.to_text()
     gain = result.row("lower_lr_100").test_accuracy.mean - result.row("original").test_accuracy.mean
     assert result.best == "lower_lr_100" and gain > 0.2, result.to_text()
+
+
+def _adam_mlp(activation="relu"):
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((64,)), keras.layers.Dense(16, activation=activation),
+                              keras.layers.Dense(10, activation="softmax")])
+    model.compile(optimizer=keras.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy")
+    return model
+
+
+def test_runs_that_share_an_architecture_and_adam_are_stacked_on_tensorflow_only():
+    from relulab.remedies.repair import _compiled, stack_groups
+
+    model = _adam_mlp()
+    settings = dict(loss="sparse_categorical_crossentropy", learning_rate=0.01)
+    jobs = [("original", 1), ("lower_lr", 0), ("lower_lr", 1), ("prelu", 0), ("prelu", 1), ("batch_norm", 0),
+            ("batch_norm", 1), ("clipnorm", 0), ("clipnorm", 1), ("he_init", 0)]
+    built = [_compiled(name, model, seed, **settings) for name, seed in jobs]
+    groups = stack_groups(built)
+    if keras.backend.backend() != "tensorflow":
+        assert groups == []
+        return
+    # original and he_init share the architecture and step; PReLU slopes, batch norm and clipping train alone
+    assert sorted(sorted(jobs[i] for i in group) for group in groups) == [
+        [("he_init", 0), ("original", 1)], [("lower_lr", 0), ("lower_lr", 1)]]
+    sgd = _adam_mlp()
+    sgd.compile(optimizer=keras.optimizers.SGD(0.01), loss="sparse_categorical_crossentropy")
+    assert stack_groups([_compiled("original", sgd, seed, **settings) for seed in (0, 1)]) == []
+
+
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="the stacked engine is TensorFlow code")
+def test_a_stacked_candidate_run_is_the_run_alone():
+    from relulab.remedies.repair import _compiled, _Split, _train_all, _train_alone
+
+    dataset = _digits()
+    split = _Split(dataset.x_train[:320], dataset.y_train[:320], dataset.x_train[320:], dataset.y_train[320:])
+    test = (dataset.x_test, dataset.y_test)
+    model = _adam_mlp()
+    settings = dict(loss="sparse_categorical_crossentropy", learning_rate=0.01, epochs=2, batch_size=16)
+    jobs = [("lower_lr", 0), ("lower_lr", 1), ("he_init", 2)]
+    stacked = _train_all(jobs, model, split, test, settings, None)
+    for (name, seed), run in zip(jobs, stacked):
+        alone = _train_alone(_compiled(name, model, seed, loss=settings["loss"], learning_rate=0.01), seed, split, test,
+                             epochs=2, batch_size=16, callbacks=[])
+        np.testing.assert_allclose(run["train_losses"], alone["train_losses"], rtol=1e-3, err_msg=name)
+        assert abs(run["test_accuracy"] - alone["test_accuracy"]) <= 2.01 / len(dataset.x_test), name
+        # the trained weights came back into the candidate's Keras model, which predicts as recorded
+        predicted = run["model"].predict(dataset.x_test, verbose=0).argmax(axis=1)
+        assert (predicted == dataset.y_test).mean() == pytest.approx(run["test_accuracy"], abs=1e-6)
+        for mine, theirs in zip(run["model"].get_weights(), alone["model"].get_weights()):
+            assert np.abs(mine - theirs).max() < 1e-2

@@ -70,18 +70,80 @@ class _Steps(keras.callbacks.Callback):
         self.progress.update(self.total, self.params.get("steps") or 0)
 
 
-def _train(candidate: catalogue.Candidate, model: keras.Model, seed: int, split: _Split, test: tuple, *,
-           loss: Any, learning_rate: float, epochs: int, batch_size: int, callbacks: list) -> dict[str, Any]:
-    from relulab.training import fit
-
+def _compiled(name: str, model: keras.Model, seed: int, *, loss: Any, learning_rate: float) -> keras.Model:
+    """Candidate ``name``'s fresh model for ``seed``, compiled with the original's optimizer class and its change."""
+    candidate = catalogue.CANDIDATES[name]
     new = candidate.build(model, seed)
     new.compile(optimizer=_optimizer(model, learning_rate * candidate.learning_rate_factor, candidate.clipnorm),
                 loss=loss, metrics=["accuracy"])
-    result = fit(new, split, seed=seed, epochs=epochs, batch_size=batch_size, callbacks=callbacks)
+    return new
+
+
+def _result(new: keras.Model, history: dict[str, list[float]], test: tuple) -> dict[str, Any]:
+    """One run's record: its trained model, last validation, test loss and accuracy, and training losses."""
     test_loss, test_accuracy = new.evaluate(*test, batch_size=1024, verbose=0)[:2]
-    return {"model": new, "val_loss": result.test_loss, "val_accuracy": result.test_accuracy,
-            "test_loss": float(test_loss), "test_accuracy": float(test_accuracy),
-            "train_losses": result.history["loss"]}
+    return {"model": new, "val_loss": history["val_loss"][-1], "val_accuracy": history["val_accuracy"][-1],
+            "test_loss": float(test_loss), "test_accuracy": float(test_accuracy), "train_losses": history["loss"]}
+
+
+def _train_alone(new: keras.Model, seed: int, split: _Split, test: tuple, *, epochs: int, batch_size: int,
+                 callbacks: list) -> dict[str, Any]:
+    from relulab.training import fit
+
+    return _result(new, fit(new, split, seed=seed, epochs=epochs, batch_size=batch_size, callbacks=callbacks).history,
+                   test)
+
+
+def stack_groups(models: Sequence[keras.Model]) -> list[list[int]]:
+    """Indices of ``models`` that the stacked engine trains side by side: groups of at least two that share an
+    architecture and learning rate, in chunks of at most ``MAX_STACK``. A model qualifies when
+    :func:`relulab.lab.stacked.conv_engine.unstackable_reason` finds nothing (TensorFlow, float32, Adam without
+    clipping, sparse categorical cross-entropy, a chain of Dense/Conv2D/pooling/dropout layers with activations
+    relulab knows, a softmax output) and it has no PReLU (the stack hands back kernels and biases, not PReLU
+    slopes). The others train one after another."""
+    if keras.backend.backend() != "tensorflow":
+        return []  # the stack is TensorFlow code: not even imported on the other backends
+    from relulab.lab.stacked import conv_engine
+    from relulab.lab.stacked import conv_plan as plan
+    from relulab.lab.stacked.engine import balanced_chunks
+
+    groups: dict[tuple, list[int]] = {}
+    for index, model in enumerate(models):
+        if conv_engine.unstackable_reason(model) is not None:
+            continue
+        described = plan.describe(model)
+        if any(op.kind == "activation" and op.spec.split("(")[0] == "prelu" for op in described):
+            continue  # its slopes are trained weights that the stack does not hand back
+        groups.setdefault((tuple(described), plan.learning_rate(model)), []).append(index)
+    return [chunk for group in groups.values() if len(group) >= 2
+            for chunk in balanced_chunks(group, conv_engine.MAX_STACK)]
+
+
+def _train_all(jobs: Sequence[tuple[str, int]], model: keras.Model, split: _Split, test: tuple, settings: dict,
+               progress: Any) -> list[dict[str, Any]]:
+    """Every ``(candidate, seed)`` run: on the stacked engine where :func:`stack_groups` allows, side by side
+    (each run with its own initial weights, data order and Adam state, as alone), else one after another."""
+    epochs, batch_size = settings["epochs"], settings["batch_size"]
+    built = [_compiled(name, model, seed, loss=settings["loss"], learning_rate=settings["learning_rate"])
+             for name, seed in jobs]
+    steps = math.ceil(len(split.x_train) / batch_size)
+    total = steps * epochs * len(jobs)
+    results: list[dict[str, Any] | None] = [None] * len(jobs)
+    for members in stack_groups(built):
+        from relulab.lab.stacked import conv_engine
+
+        histories = conv_engine.train_models([built[i] for i in members], [jobs[i][1] for i in members], split,
+                                             epochs=epochs, batch_size=batch_size, diagnostics=False, write_back=True)
+        for index, history in zip(members, histories):
+            results[index] = _result(built[index], history, test)
+        if progress is not None:
+            progress.update(total, steps * epochs * len(members))
+    for index, (name, seed) in enumerate(jobs):
+        if results[index] is None:
+            callbacks = [] if progress is None else [_Steps(progress, total)]
+            results[index] = _train_alone(built[index], seed, split, test, epochs=epochs, batch_size=batch_size,
+                                          callbacks=callbacks)
+    return results
 
 
 def _trained_findings(run: dict[str, Any], x: np.ndarray, y: np.ndarray, loss: Any) -> tuple:
@@ -113,8 +175,10 @@ def repair(
     candidates (:mod:`relulab.remedies.candidates`; ``original`` always). Every candidate is trained for
     every seed from fresh weights (``clone_model`` under ``keras.utils.set_random_seed(seed)``; the
     original too, so that a seed pairs the same initial draw and data order across candidates), one run
-    after another with :func:`relulab.training.fit` (the lab's stacked engine is not used: it builds the
-    article's MLPs, not a user's model). Runs train on the first 80% of the training set; the last 20%
+    after another with :func:`relulab.training.fit`, or side by side on the lab's stacked engine where the
+    architecture and training allow it (:func:`stack_groups`: on TensorFlow, Adam, sparse categorical
+    cross-entropy, a chain of Dense/Conv2D layers; each run keeps its own initial weights, data order and Adam
+    state: the run alone up to rounding, dropout drawing its own masks). Runs train on the first 80% of the training set; the last 20%
     choose the best candidate by mean accuracy over seeds (a candidate must beat ``original`` to be
     chosen); the test set is only evaluated, never used to choose. No scaling is added: the repaired
     model takes the inputs the original takes.
@@ -157,7 +221,8 @@ def repair(
     rate = _learning_rate(model, learning_rate)
     settings = dict(loss=chosen, learning_rate=rate, epochs=epochs, batch_size=batch_size)
     test = (x_test, labels[1])
-    first = _run("original", model, seeds[0], split, test, settings, progress, None)
+    first = _train_alone(_compiled("original", model, seeds[0], loss=chosen, learning_rate=rate), seeds[0], split,
+                         test, epochs=epochs, batch_size=batch_size, callbacks=[])
     runs: dict[str, list[dict[str, Any]]] = {"original": [first]}
     trained, codes = _trained_findings(first, x_probe, y_probe, loss)
     if names is None:
@@ -165,25 +230,15 @@ def repair(
     skipped = {n: why for n in names if (why := catalogue.applicable(model, n))}
     names = [n for n in names if n not in skipped]
     # the bar covers the runs still to do (the original's first seed, trained above, is not in it)
-    total = math.ceil(len(split.x_train) / batch_size) * epochs * (len(names) * len(seeds) - 1)
-    for name in names:
-        for seed in seeds:
-            if name == "original" and seed == seeds[0]:
-                continue
-            runs.setdefault(name, []).append(_run(name, model, seed, split, test, settings, progress, total))
+    jobs = [(name, seed) for name in names for seed in seeds if (name, seed) != ("original", seeds[0])]
+    for (name, _), run in zip(jobs, _train_all(jobs, model, split, test, settings, progress)):
+        runs.setdefault(name, []).append(run)
     rows = summarise(names, runs, catalogue.CANDIDATES, skipped)
     score = [(-1.0 if math.isnan(row.val_accuracy) else row.val_accuracy, row) for row in rows if not row.skipped]
     best = max(score, key=lambda pair: pair[0])[1]
     if best.val_accuracy <= rows[0].val_accuracy:  # a remedy must beat the original to be chosen
         best = rows[0]
     return RepairResult(diagnosis, tuple(rows), best.name, runs[best.name][0]["model"], trained, seeds=tuple(seeds))
-
-
-def _run(name: str, model: keras.Model, seed: int, split: _Split, test: tuple, settings: dict,
-                  progress: Any, total: int | None) -> dict[str, Any]:
-    """Train candidate ``name`` for ``seed``; with ``progress`` and ``total``, report each epoch's steps."""
-    callbacks = [] if progress is None or total is None else [_Steps(progress, total)]
-    return _train(catalogue.CANDIDATES[name], model, seed, split, test, callbacks=callbacks, **settings)
 
 
 __all__ = ["CandidateRow", "RepairResult", "Report", "repair"]

@@ -180,11 +180,20 @@ class ConvStack(StackedSteps):
             loss, hits = loss + chunk_loss.numpy(), hits + chunk_hits.numpy()
         return loss / len(x), hits / len(x)
 
+    def assign_to(self, model: keras.Model, run: int) -> None:
+        """Copy run ``run``'s current kernels and biases into ``model``, the Keras model it was stacked from.
+
+        PReLU slopes are not copied: :meth:`weights` holds kernels and biases only.
+        """
+        for key, value in self.weights(run).items():
+            layer, weight = key.rsplit("/", 1)
+            getattr(model.get_layer(layer), weight).assign(value)
+
     def weights(self, run: int) -> dict[str, np.ndarray]:
         """Run ``run``'s current kernels and biases, ``{"conv_1/kernel": ...}``, shaped as in Keras."""
         weights = {}
         for op in self.ops:
-            if op.name in self.kernels:
+            if op.kind in ("conv", "dense"):  # an inline activation's op has its layer's name too
                 kernel = self.kernels[op.name].numpy()
                 if op.kind == "conv":
                     f = op.get("filters")

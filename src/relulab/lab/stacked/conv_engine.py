@@ -43,9 +43,11 @@ unstackable_reason = plan.unstackable_reason
 
 def train_models(models: Sequence[keras.Model], seeds: Sequence[int], dataset: Any, *, epochs: int,
                  batch_size: int, diagnostics: bool = True, probe_size: int = PROBE_SIZE,
-                 convolution: str = CONVOLUTIONS[0]) -> list[dict[str, list[float]]]:
+                 convolution: str = CONVOLUTIONS[0], write_back: bool = False) -> list[dict[str, list[float]]]:
     """Train ``models`` (one architecture and learning rate; see the module docstring) as one stack;
-    ``convolution``: how its Conv2D layers are computed (:class:`~relulab.lab.stacked.conv.ConvStack`)."""
+    ``convolution``: how its Conv2D layers are computed (:class:`~relulab.lab.stacked.conv.ConvStack`);
+    ``write_back``: copy each run's trained kernels and biases into its model afterwards
+    (:meth:`~relulab.lab.stacked.conv.ConvStack.assign_to`; not PReLU slopes)."""
     specs = [tuple(op.spec for op in plan.describe(m) if op.kind == "activation") for m in models]
     order = sorted(range(len(models)), key=lambda i: specs[i])  # equal activations next to each other
     stack = ConvStack([models[i] for i in order], [seeds[i] for i in order], batch_size, convolution=convolution)
@@ -65,6 +67,8 @@ def train_models(models: Sequence[keras.Model], seeds: Sequence[int], dataset: A
     result: list[dict[str, list[float]]] = [{} for _ in order]
     for position, index in enumerate(order):
         result[index] = histories[position]
+        if write_back:
+            stack.assign_to(models[index], position)
     return result
 
 
