@@ -261,3 +261,21 @@ def test_a_convolutional_model_is_probed_on_fewer_examples_by_default():
     explicit = DeadUnitMonitor(x, probe_size=500)
     cnn.fit(x, y, epochs=1, verbose=0, callbacks=[explicit])
     assert len(explicit.x) == 500
+
+
+def test_a_model_without_an_input_is_built_before_its_layers_are_found():
+    keras.utils.set_random_seed(0)
+    unbuilt = keras.Sequential([keras.layers.Dense(4, activation="relu", name="h"),
+                                keras.layers.Dense(2, activation="softmax", name="out")])
+    unbuilt.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    history = unbuilt.fit(X, Y, epochs=1, verbose=0, callbacks=default_monitors(X, Y)).history
+    assert KEYS <= set(history)
+
+
+def test_a_monitor_of_a_pair_used_alone_is_measured_alone():
+    dead, flow = default_monitors(X, Y)
+    trained = model()
+    trained.fit(X, Y, epochs=1, verbose=0, callbacks=[dead, flow])
+    assert dead.measurement is flow.measurement and dead.measurement.norms is not None
+    trained.fit(X, Y, epochs=1, verbose=0, callbacks=[dead])  # its partner is not in this fit: no gradient pass
+    assert dead.measurement.norms is None and dead.measurement is not flow.measurement

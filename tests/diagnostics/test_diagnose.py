@@ -267,3 +267,30 @@ def test_a_collapse_with_kernels_grown_far_past_he_scale_is_put_down_to_the_step
     assert report.advice[0].code == "lower_learning_rate"
     tiny = diagnose(_deep(keras.initializers.RandomNormal(stddev=0.01)), x, y)
     assert tiny.findings[0].kind == "collapsed" and tiny.findings[0].cause == ""
+
+
+def test_a_kernel_drawn_large_did_not_grow_so_its_collapse_stays_the_initialisations():
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    x, y = (digits.data[:256] / 16).astype("float32"), digits.target[:256]
+    keras.utils.set_random_seed(0)
+    drawn_large = keras.Sequential([  # N(0, 1) on 64 inputs: ~5.7x He's scale, times 40 below: never trained
+        keras.Input((64,)), *(keras.layers.Dense(32, activation="relu", kernel_initializer=keras.initializers.RandomNormal(
+            stddev=40.0)) for _ in range(3)), keras.layers.Dense(10, activation="softmax")])
+    for layer in drawn_large.layers[:-1]:
+        layer.bias.assign(np.full(layer.bias.shape, -1e6, "float32"))
+    report = diagnose(drawn_large, x, y)
+    collapsed = next(f for f in report.findings if f.kind == "collapsed")
+    assert collapsed.cause == "" and "diverging" not in [f.kind for f in report.findings], report.to_text()
+
+
+def test_gradient_norms_are_of_the_mean_loss_whatever_the_losss_reduction():
+    from relulab.diagnostics import gradient_norms
+
+    model = mlp()
+    summed = keras.losses.SparseCategoricalCrossentropy(reduction="sum")
+    mean = keras.losses.get("sparse_categorical_crossentropy")
+    expected = gradient_norms(model, X, Y, mean)
+    for batch_size in (64, 7):
+        assert gradient_norms(model, X, Y, summed, batch_size=batch_size)["h"] == pytest.approx(expected["h"], rel=1e-5)

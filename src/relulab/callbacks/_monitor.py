@@ -57,17 +57,25 @@ class SharedPass:
         monitor._shared = self
 
     def reset(self) -> None:
-        """Forget the last measurement and the partners (each ``fit`` starts afresh)."""
+        """Forget the last measurement, the partners and who trains now."""
         self._key: Key | None = None
         self._result: ProbeMeasurement | None = None
         self._measured: list[Monitor] = []
         self._partners: dict[int, list[Monitor]] = {}
+        self._training: list[Monitor] = []
+
+    def start(self, monitor: Monitor) -> None:
+        """``monitor``'s ``fit`` begins: a monitor that starts again begins a new ``fit``, in which only the
+        monitors started since are partners (one left out of this ``fit`` is not measured for)."""
+        if any(m is monitor for m in self._training):
+            self.reset()
+        self._training.append(monitor)
 
     def partners(self, monitor: Monitor) -> list[Monitor]:
         """The monitors measured with ``monitor`` (itself included): same model, equal probe inputs."""
         if id(monitor) not in self._partners:
             self._partners[id(monitor)] = [
-                m for m in self.monitors if m is monitor or (
+                m for m in self._training if m is monitor or (
                     m.model is monitor.model and m.x is not None and m.x.shape == monitor.x.shape
                     and m.x.dtype == monitor.x.dtype and np.array_equal(m.x, monitor.x))]
         return self._partners[id(monitor)]
@@ -139,10 +147,12 @@ class Monitor(keras.callbacks.Callback, abc.ABC):
         self._stop_seen()
         self.measurement = None
         if self._shared is not None:
-            self._shared.reset()
+            self._shared.start(self)
         if self._probe is not None:
             x, y = self._probe
             x, y = check_probe(self.model, x, y if self.needs_targets else None, owner=self.owner)
+            if not self.model.built:  # Keras builds it at the first step; its layers are needed now
+                self.model(keras.ops.convert_to_tensor(x[:1]), training=False)
             self.x, self.y = subset(x, y, self.probe_size or default_probe_size(self.model))
         elif keras.backend.backend() == "jax":
             raise ValueError(

@@ -70,6 +70,9 @@ DIVERGED_LOSS_FACTOR = 3.0
 # benchmark's dying cases, at large steps); the SGD step that collapses a small CNN leaves 47-250x. Read only to
 # attribute a collapsed signal (its cause), never as a finding of its own.
 GROWN_KERNEL_SCALE = 10.0
+# ... and at least this multiple of what its initializer draws, where that is known: a kernel drawn large (N(0, 1) on
+# 784 inputs is ~20x He's scale) did not grow; the benchmark's grown kernels are 49-250x their initial draw.
+GROWN_KERNEL_FACTOR = 3.0
 
 REMEDIES = {
     "rectifier": "a rectifier with He initialisation in place of the saturating activation "
@@ -104,6 +107,7 @@ class LayerFacts:
     saturated_share: float | None = None  # fraction of all values in the saturated regime
     output: bool = False  # the model's output activation: a confident sigmoid output saturates by design
     kernel_scale: float | None = None  # std of the kernel feeding it over He's sqrt(2 / fan_in); None: no kernel
+    initial_scale: float | None = None  # the same for what its kernel initializer draws; None: not known
 
 
 @dataclasses.dataclass(frozen=True)
@@ -288,11 +292,13 @@ def loss_findings(losses: Sequence[float], chance: float | None = None,
 
 def grown_kernel_finding(layers: Sequence[LayerFacts]) -> list[Finding]:
     """A ``diverging`` finding when a hidden layer's kernel (not followed by batch normalisation, which makes its
-    scale irrelevant) is ``GROWN_KERNEL_SCALE`` times He's scale or more: the mark that overshooting steps leave in
+    scale irrelevant) is ``GROWN_KERNEL_SCALE`` times He's scale or more, and ``GROWN_KERNEL_FACTOR`` times what its
+    initializer draws where that is known (a kernel drawn that large did not grow): the mark that overshooting steps leave in
     the weights, when the loss history is not at hand or was averaged down. Only :func:`find_all`'s attribution
     of a collapsed signal reads it."""
     grown = [layer for layer in _hidden(layers) if not layer.batch_norm and layer.kernel_scale is not None
-             and layer.kernel_scale >= GROWN_KERNEL_SCALE]
+             and layer.kernel_scale >= GROWN_KERNEL_SCALE
+             and (layer.initial_scale is None or layer.kernel_scale >= GROWN_KERNEL_FACTOR * layer.initial_scale)]
     if not grown:
         return []
     worst = max(grown, key=lambda layer: layer.kernel_scale)

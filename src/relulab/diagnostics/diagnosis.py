@@ -75,13 +75,29 @@ def kernel_scale(layer: keras.layers.Layer | None) -> float | None:
     return float(values.std() / math.sqrt(2.0 / fan_in)) if fan_in else None
 
 
+def initial_scale(layer: keras.layers.Layer | None) -> float | None:
+    """:func:`kernel_scale` of what ``layer``'s kernel initializer draws for its kernel's shape (drawn with a fixed
+    seed, so the global random state is untouched); None when the initializer is not known or cannot draw."""
+    initializer, kernel = getattr(layer, "kernel_initializer", None), getattr(layer, "kernel", None)
+    if initializer is None or kernel is None or len(kernel.shape) < 2:
+        return None
+    try:
+        config = initializer.get_config()
+        if "seed" in config:
+            initializer = type(initializer).from_config({**config, "seed": 0})
+        drawn = np.asarray(keras.ops.convert_to_numpy(initializer(tuple(kernel.shape), dtype="float32")), "float64")
+    except Exception:  # noqa: BLE001  (a user's initializer: unknown is the answer)
+        return None
+    return float(drawn.std() / math.sqrt(2.0 / (drawn.size // drawn.shape[-1])))
+
+
 def layer_facts(site: Site, activity: LayerActivity, *, output: bool = False) -> LayerFacts:
     """What the advice rules read about one measured site (shared by ``diagnose`` and the monitors' readers);
     ``output``: the site is the model's output activation (:func:`~relulab.diagnostics.sites.output_site`)."""
     kernel, norms_between = kernel_of(site)
     return LayerFacts(site.name, activity.units, activity.dead_fraction, activity.saturation,
                       site.activation.zero_slope, he_initialised(kernel), bool(norms_between), site.activation.kind,
-                      activity.saturated_share, output, kernel_scale(kernel))
+                      activity.saturated_share, output, kernel_scale(kernel), initial_scale(kernel))
 
 
 def _row(site: Site, activity: LayerActivity, kernel_name: str | None, norms: dict[str, float] | None) -> LayerRow:

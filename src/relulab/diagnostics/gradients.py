@@ -46,6 +46,11 @@ def resolve_loss(model: keras.Model, loss: Any = None, *, owner: str = "diagnose
 
 
 def _mean_loss(loss_fn: Callable[..., Any], y: Any, y_pred: Any) -> Any:
+    """The mean over the examples of ``loss_fn``, whatever reduction a ``keras.losses.Loss`` was made with (its
+    ``"sum"`` would make the gradient grow with the batch)."""
+    if isinstance(loss_fn, keras.losses.Loss):  # per-example values, converted as Loss.__call__ converts them
+        return ops.mean(loss_fn.call(ops.convert_to_tensor(y, dtype=loss_fn.dtype),
+                                     ops.convert_to_tensor(y_pred, dtype=loss_fn.dtype)))
     return ops.mean(loss_fn(y, y_pred))
 
 
