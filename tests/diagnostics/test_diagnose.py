@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from relulab.diagnostics import diagnose
-from relulab.diagnostics.activity import measure_activity
+from relulab.diagnostics import measure_activity
 
 X = np.random.default_rng(0).uniform(-1, 1, (64, 5)).astype("float32")
 Y = np.arange(64) % 2

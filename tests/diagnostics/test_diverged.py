@@ -11,7 +11,7 @@ import tensorflow as tf
 
 from relulab.callbacks.dead_units import activity_logs
 from relulab.diagnostics import diagnose
-from relulab.diagnostics.activity import measure_activity
+from relulab.diagnostics import measure_activity
 from relulab.lab.stacked import diagnostics as diag
 
 

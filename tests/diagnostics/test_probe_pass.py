@@ -8,7 +8,9 @@ import pytest
 from keras import ops
 
 from relulab.diagnostics import find_sites, gradient_norms, measure_activity
+from relulab.diagnostics.gradients import loss_gradients
 from relulab.diagnostics.probe_pass import measure_probe, output_spread, spread_of
+from relulab.diagnostics.sites import kernel_layers
 
 RNG = np.random.default_rng(3)
 X = RNG.uniform(-1, 1, (300, 6)).astype("float32")
@@ -42,12 +44,17 @@ def test_one_pass_measures_what_the_separate_passes_measure(batch_size):
     model = _model()
     sites = find_sites(model)
     measured = measure_probe(model, X, Y, LOSS, sites=sites, batch_size=batch_size)
+    # the activity recorded under the gradient pass is what a plain forward pass counts as it runs
     assert measured.activity == measure_activity(model, X, sites, batch_size=batch_size)
     assert measured.activity["relu"].dead_units == (0, 1, 2, 3)
     assert measured.activity["sig"].saturated_units == (0, 1, 2)
     assert measured.activity["mine"].dead_fraction is not None
-    expected = gradient_norms(model, X, Y, LOSS, batch_size=batch_size)
-    assert measured.norms.keys() == expected.keys()
+    # the gradients, recorded or not and batched or not, are those of the mean loss over the whole probe
+    named = kernel_layers(model)
+    whole, _, _ = loss_gradients(model, [layer.kernel for _, layer in named], ops.convert_to_tensor(X),
+                                 ops.convert_to_tensor(Y), LOSS)
+    expected = {name: float(np.linalg.norm(grad)) for (name, _), grad in zip(named, whole)}
+    assert gradient_norms(model, X, Y, LOSS, batch_size=batch_size).keys() == measured.norms.keys() == expected.keys()
     for name, norm in expected.items():
         assert measured.norms[name] == pytest.approx(norm, rel=1e-5), name
     assert measured.outputs.shape == (300, 3)

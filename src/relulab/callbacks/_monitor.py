@@ -49,11 +49,9 @@ class SharedPass:
     """
 
     def __init__(self) -> None:
-        self.monitors: list[Monitor] = []
         self.reset()
 
     def join(self, monitor: Monitor) -> None:
-        self.monitors.append(monitor)
         monitor._shared = self
 
     def reset(self) -> None:

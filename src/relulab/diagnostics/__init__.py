@@ -8,19 +8,20 @@
 use the same pieces: :mod:`~relulab.diagnostics.sites` (where the activations are),
 :mod:`~relulab.diagnostics.regimes` (the definitions), :mod:`~relulab.diagnostics.recording` (seeing
 pre-activations), :mod:`~relulab.diagnostics.activity` and :mod:`~relulab.diagnostics.gradients`
-(the measurements), :mod:`~relulab.diagnostics.slopes` (dead and saturated through the derivative, for
+(the measurements), :mod:`~relulab.diagnostics.probe_pass` (one pass over the probe for all of them), :mod:`~relulab.diagnostics.slopes` (dead and saturated through the derivative, for
 any activation), :mod:`~relulab.diagnostics.targets` (labels fitted to the loss, a loss inferred from the
 output) and :mod:`~relulab.diagnostics.advice` (the findings and remedies).
 """
 
 from __future__ import annotations
 
-from relulab.diagnostics.activity import LayerActivity, measure_activity
+from relulab.diagnostics.activity import LayerActivity
 from relulab.diagnostics.advice import Advice
 from relulab.diagnostics.classify import Activation, classify
 from relulab.diagnostics.diagnosis import diagnose
-from relulab.diagnostics.gradients import gradient_norms, gradient_ratio
+from relulab.diagnostics.gradients import gradient_ratio
 from relulab.diagnostics.probe import DEFAULT_PROBE_SIZE, check_probe
+from relulab.diagnostics.probe_pass import gradient_norms, measure_activity
 from relulab.diagnostics.regimes import SATURATION_TOLERANCE
 from relulab.diagnostics.report import LayerRow, Report
 from relulab.diagnostics.sites import Site, find_sites

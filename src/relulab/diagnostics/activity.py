@@ -1,4 +1,4 @@
-"""Dead units, sparsity and saturation of every site, measured on probe data in one forward pass.
+"""Dead units, sparsity and saturation of every site: what :class:`ActivityCounter` counts in a probe pass.
 
 Dead and saturated are defined through the activation's derivative (:mod:`relulab.diagnostics.slopes`):
 custom activations are measured that way; registry activations through the same definitions in closed
@@ -6,7 +6,8 @@ form (rectifiers: dead on the flat side; sigmoid, tanh, hard sigmoid, softsign: 
 asymptote). Smooth registry activations (ELU, GELU, ...) report their sparsity only.
 
 The probe runs eagerly in inference mode (``training=False``: dropout off, batch normalisation on its
-moving statistics, RReLU at its mean slope) in batches of ``batch_size``; per unit, the flags of
+moving statistics, RReLU at its mean slope) in batches of ``batch_size``
+(:func:`relulab.diagnostics.probe_pass.measure_probe`); per unit, the flags of
 :mod:`relulab.diagnostics.regimes` are OR-ed over batches, so a unit is dead only when it is flat on
 every example of the probe. A layer that runs more than once per forward pass (a shared layer) is
 counted over all its calls.
@@ -19,13 +20,11 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-import keras
 import numpy as np
 from keras import ops
 
 from relulab.diagnostics import recording, regimes, slopes
-from relulab.diagnostics.recording import Tap
-from relulab.diagnostics.sites import Site, find_sites
+from relulab.diagnostics.sites import Site
 
 # examples per forward (and backward) pass of a probe: the whole default probe in one pass, since eager
 # overhead per pass dominates for small models (2 ms instead of 8 ms for the article's MLP); lower it for
@@ -62,7 +61,8 @@ class LayerActivity:
 
 
 class ActivityCounter:
-    """Accumulates activity per site over batches; ``update`` is a :class:`Tap` listener."""
+    """Accumulates activity per site over batches; ``update`` is a
+    :class:`~relulab.diagnostics.recording.Tap` listener."""
 
     def __init__(self, sites: Sequence[Site]) -> None:
         self.sites = list(sites)
@@ -139,24 +139,3 @@ class ActivityCounter:
 def batches(x: np.ndarray, batch_size: int) -> list[np.ndarray]:
     """``x`` split into consecutive batches of at most ``batch_size`` examples."""
     return [x[start:start + batch_size] for start in range(0, len(x), batch_size)]
-
-
-def measure_activity(
-    model: keras.Model,
-    x: np.ndarray,
-    sites: Sequence[Site] | None = None,
-    *,
-    batch_size: int = DEFAULT_BATCH_SIZE,
-) -> dict[str, LayerActivity]:
-    """Per-site :class:`LayerActivity` of ``model`` on ``x`` (already checked), keyed by site name.
-
-    Example:
-        >>> measure_activity(model, x_probe)["dense_1"].dead_fraction
-        0.03125
-    """
-    sites = find_sites(model) if sites is None else sites
-    counter = ActivityCounter(sites)
-    with Tap(sites, counter.update, exclusive=True):
-        for chunk in batches(x, batch_size):
-            model(ops.convert_to_tensor(chunk), training=False)
-    return counter.result()

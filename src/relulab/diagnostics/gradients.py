@@ -7,7 +7,8 @@ barely learn, the vanishing gradients of deep sigmoid/tanh networks (Glorot & Be
 (> 100) they explode.
 
 Only :func:`loss_gradients` is backend-specific (TensorFlow's tape, JAX's ``grad`` over
-``stateless_call``, PyTorch's autograd); everything else is ``keras.ops`` and NumPy.
+``stateless_call``, PyTorch's autograd); everything else is ``keras.ops`` and NumPy. The norms over a probe
+come from :func:`relulab.diagnostics.probe_pass.gradient_norms`.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ import keras
 import numpy as np
 from keras import ops
 
-from relulab.diagnostics.activity import DEFAULT_BATCH_SIZE
 from relulab.diagnostics.recording import Tap
 from relulab.diagnostics.sites import Site, kernel_layers
 from relulab.diagnostics.targets import choose_loss
@@ -127,27 +127,6 @@ class GradientSum:
 
     def norms(self) -> dict[str, float]:
         return {name: float(np.linalg.norm(g)) for (name, _), g in zip(self.named, self._total)}
-
-
-def gradient_norms(
-    model: keras.Model,
-    x: np.ndarray,
-    y: np.ndarray,
-    loss_fn: Callable[..., Any],
-    *,
-    batch_size: int = DEFAULT_BATCH_SIZE,
-) -> dict[str, float]:
-    """``{layer name: norm of the mean-loss gradient w.r.t. its kernel}`` over all of ``(x, y)``.
-
-    The probe is processed in batches; the mean-loss gradient is their size-weighted average.
-    """
-    total = GradientSum(model, len(x))
-    for start in range(0, len(x), batch_size):
-        xb, yb = x[start:start + batch_size], y[start:start + batch_size]
-        grads, _, _ = loss_gradients(model, total.variables, ops.convert_to_tensor(xb), ops.convert_to_tensor(yb),
-                                     loss_fn)
-        total.add(grads, len(xb))
-    return total.norms()
 
 
 def gradient_ratio(norms: dict[str, float]) -> float | None:

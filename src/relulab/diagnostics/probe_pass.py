@@ -23,7 +23,7 @@ from keras import ops
 from relulab.diagnostics.activity import DEFAULT_BATCH_SIZE, ActivityCounter, LayerActivity
 from relulab.diagnostics.gradients import GradientSum, loss_gradients
 from relulab.diagnostics.recording import Tap
-from relulab.diagnostics.sites import Site
+from relulab.diagnostics.sites import Site, find_sites
 
 
 def spread_of(outputs: np.ndarray) -> float:
@@ -71,18 +71,50 @@ def measure_probe(
     gradients = None if y is None else GradientSum(model, len(x))
     outputs = []
     for start in range(0, len(x), batch_size):
-        xb = ops.convert_to_tensor(x[start:start + batch_size])
+        chunk = x[start:start + batch_size]
+        xb = ops.convert_to_tensor(chunk)
         if gradients is None:
             with Tap(sites, counter.update, exclusive=True):
                 y_pred = model(xb, training=False)
         else:
             yb = ops.convert_to_tensor(y[start:start + batch_size])
             grads, y_pred, seen = loss_gradients(model, gradients.variables, xb, yb, loss_fn, sites)
-            gradients.add(grads, len(x[start:start + batch_size]))
+            gradients.add(grads, len(chunk))
             for site, pre, out in seen:
                 counter.update(site, pre, out)
         outputs.append(ops.convert_to_numpy(y_pred))
     return ProbeMeasurement(counter.result(), None if gradients is None else gradients.norms(), np.concatenate(outputs))
+
+
+def measure_activity(
+    model: keras.Model,
+    x: np.ndarray,
+    sites: Sequence[Site] | None = None,
+    *,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+) -> dict[str, LayerActivity]:
+    """Per-site :class:`~relulab.diagnostics.activity.LayerActivity` of ``model`` on ``x`` (already checked),
+    keyed by site name: :func:`measure_probe` without targets (one forward pass); default every site.
+
+    Example:
+        >>> measure_activity(model, x_probe)["dense_1"].dead_fraction
+        0.03125
+    """
+    return measure_probe(model, x, sites=find_sites(model) if sites is None else sites, batch_size=batch_size).activity
+
+
+def gradient_norms(
+    model: keras.Model,
+    x: np.ndarray,
+    y: np.ndarray,
+    loss_fn: Callable[..., Any],
+    *,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+) -> dict[str, float]:
+    """``{layer name: norm of the mean-loss gradient w.r.t. its kernel}`` over all of ``(x, y)``:
+    :func:`measure_probe`'s norms, no activity measured. The probe is processed in batches; the mean-loss
+    gradient is their size-weighted average."""
+    return measure_probe(model, x, y, loss_fn, batch_size=batch_size).norms
 
 
 def output_spread(model: keras.Model, x: Any, *, batch_size: int = DEFAULT_BATCH_SIZE) -> float:

@@ -96,27 +96,16 @@ def _train_alone(new: keras.Model, seed: int, split: _Split, test: tuple, *, epo
 
 def stack_groups(models: Sequence[keras.Model]) -> list[list[int]]:
     """Indices of ``models`` that the stacked engine trains side by side: groups of at least two that share an
-    architecture and learning rate, in chunks of at most ``MAX_STACK``. A model qualifies when
-    :func:`relulab.lab.stacked.conv_engine.unstackable_reason` finds nothing (TensorFlow, float32, Adam without
-    clipping, sparse categorical cross-entropy, a chain of Dense/Conv2D/pooling/dropout layers with activations
-    relulab knows, a softmax output) and it has no PReLU (the stack hands back kernels and biases, not PReLU
-    slopes). The others train one after another."""
+    architecture and learning rate, in stacks of at most 5 (:func:`relulab.lab.stacked.conv_engine.stack_groups`
+    with ``write_back``). A model qualifies when :func:`~relulab.lab.stacked.conv_engine.unstackable_reason` finds
+    nothing (TensorFlow, float32, Adam without clipping, sparse categorical cross-entropy, a chain of
+    Dense/Conv2D/pooling/dropout layers with activations relulab knows, a softmax output) and it has no PReLU
+    (the stack hands back kernels and biases, not PReLU slopes). The others train one after another."""
     if keras.backend.backend() != "tensorflow":
         return []  # the stack is TensorFlow code: not even imported on the other backends
     from relulab.lab.stacked import conv_engine
-    from relulab.lab.stacked import conv_plan as plan
-    from relulab.lab.stacked.engine import balanced_chunks
 
-    groups: dict[tuple, list[int]] = {}
-    for index, model in enumerate(models):
-        if conv_engine.unstackable_reason(model) is not None:
-            continue
-        described = plan.describe(model)
-        if any(op.kind == "activation" and op.spec.split("(")[0] == "prelu" for op in described):
-            continue  # its slopes are trained weights that the stack does not hand back
-        groups.setdefault((tuple(described), plan.learning_rate(model)), []).append(index)
-    return [chunk for group in groups.values() if len(group) >= 2
-            for chunk in balanced_chunks(group, conv_engine.MAX_STACK)]
+    return conv_engine.stack_groups(models, write_back=True)[0]
 
 
 def _train_all(jobs: Sequence[tuple[str, int]], model: keras.Model, split: _Split, test: tuple, settings: dict,
@@ -129,9 +118,10 @@ def _train_all(jobs: Sequence[tuple[str, int]], model: keras.Model, split: _Spli
     steps = math.ceil(len(split.x_train) / batch_size)
     total = steps * epochs * len(jobs)
     results: list[dict[str, Any] | None] = [None] * len(jobs)
-    for members in stack_groups(built):
+    stacks = stack_groups(built)
+    if stacks:
         from relulab.lab.stacked import conv_engine
-
+    for members in stacks:
         histories = conv_engine.train_models([built[i] for i in members], [jobs[i][1] for i in members], split,
                                              epochs=epochs, batch_size=batch_size, diagnostics=False, write_back=True)
         for index, history in zip(members, histories):
@@ -178,8 +168,8 @@ def repair(
     after another with :func:`relulab.training.fit`, or side by side on the lab's stacked engine where the
     architecture and training allow it (:func:`stack_groups`: on TensorFlow, Adam, sparse categorical
     cross-entropy, a chain of Dense/Conv2D layers; each run keeps its own initial weights, data order and Adam
-    state: the run alone up to rounding, dropout drawing its own masks). Runs train on the first 80% of the training set; the last 20%
-    choose the best candidate by mean accuracy over seeds (a candidate must beat ``original`` to be
+    state: the run alone up to rounding, dropout drawing its own masks). Runs train on the first 80% of the
+    training set; the last 20% choose the best candidate by mean accuracy over seeds (a candidate must beat ``original`` to be
     chosen); the test set is only evaluated, never used to choose. No scaling is added: the repaired
     model takes the inputs the original takes.
 

@@ -11,7 +11,8 @@ import numpy as np
 from keras import ops
 
 from relulab import _validate, models
-from relulab.diagnostics.activity import DEFAULT_BATCH_SIZE, measure_activity
+from relulab.diagnostics.activity import DEFAULT_BATCH_SIZE
+from relulab.diagnostics.probe_pass import measure_activity
 from relulab.diagnostics.diagnosis import select_sites
 from relulab.diagnostics.probe import check_probe
 from relulab.diagnostics.sites import kernel_of

@@ -7,7 +7,9 @@ The integration point of the convolutional stack (:mod:`relulab.lab.stacked.conv
   each run's history (``loss``, ``accuracy``, ``val_loss``, ``val_accuracy`` and, with diagnostics,
   ``dead_fraction/<activation layer>``, ``sparsity/...``, ``saturation/...``, ``grad_norm/<kernel layer>``,
   ``grad_ratio``), in the order given;
-- :func:`fit_all` stacks what it can (groups of one architecture and learning rate) and trains the rest
+- :func:`stack_groups` says which models train together (groups of one architecture and learning rate) and
+  why the others train alone; ``relulab.remedies.repair`` uses it with ``write_back``;
+- :func:`fit_all` stacks what it can (:func:`stack_groups`) and trains the rest
   with :func:`relulab.training.fit`, returning the histories and one note per model that fell back;
 - :func:`train_runs` does the same for the lab's runs of a user's model (``relulab compare --model``), for
   :class:`~relulab.lab.stacked.engine.StackedEngine`.
@@ -72,6 +74,31 @@ def train_models(models: Sequence[keras.Model], seeds: Sequence[int], dataset: A
     return result
 
 
+def stack_groups(models: Sequence[keras.Model], *, min_stack: int = 2, max_stack: int = MAX_STACK,
+                 write_back: bool = False) -> tuple[list[list[int]], list[tuple[int, str]]]:
+    """Which of ``models`` train together: stacks (index lists) of one architecture and learning rate, each group
+    of at least ``min_stack`` cut into stacks of at most ``max_stack`` with balanced sizes; and ``(index, why)``
+    for each model that trains alone. With ``write_back`` a model with PReLU trains alone too:
+    :meth:`~relulab.lab.stacked.conv.ConvStack.assign_to` hands back kernels and biases, not its slopes."""
+    alone, groups = [], {}
+    for index, model in enumerate(models):
+        reason = unstackable_reason(model)
+        if reason is None and write_back and any(
+                op.kind == "activation" and op.spec.split("(")[0] == "prelu" for op in plan.describe(model)):
+            reason = "its PReLU slopes would not be handed back to the model"
+        if reason is None:
+            groups.setdefault((tuple(plan.describe(model)), plan.learning_rate(model)), []).append(index)
+        else:
+            alone.append((index, reason))
+    stacks = []
+    for group in groups.values():
+        if len(group) < min_stack:
+            alone.extend((i, "no other run shares its architecture") for i in group)
+        else:
+            stacks.extend(balanced_chunks(group, max_stack))
+    return stacks, alone
+
+
 def fit_all(models: Sequence[keras.Model], seeds: Sequence[int], dataset: Any, *, epochs: int, batch_size: int,
             diagnostics: bool = True, min_stack: int = 2,
             max_stack: int = MAX_STACK) -> tuple[list[dict[str, list[float]]], list[str]]:
@@ -83,23 +110,13 @@ def fit_all(models: Sequence[keras.Model], seeds: Sequence[int], dataset: Any, *
     from relulab import training
 
     histories: list[dict[str, list[float]] | None] = [None] * len(models)
-    notes, groups = [], {}
-    for index, model in enumerate(models):
-        reason = unstackable_reason(model)
-        if reason is None:
-            groups.setdefault((tuple(plan.describe(model)), plan.learning_rate(model)), []).append(index)
-        else:
-            notes.append(f"{model.name} (seed {seeds[index]}) trains alone: {reason}")
-    for group in groups.values():
-        if len(group) < min_stack:
-            notes.extend(f"{models[i].name} (seed {seeds[i]}) trains alone: no other run shares its architecture"
-                         for i in group)
-            continue
-        for members in balanced_chunks(group, max_stack):
-            trained = train_models([models[i] for i in members], [seeds[i] for i in members], dataset,
-                                   epochs=epochs, batch_size=batch_size, diagnostics=diagnostics)
-            for index, history in zip(members, trained):
-                histories[index] = history
+    stacks, alone = stack_groups(models, min_stack=min_stack, max_stack=max_stack)
+    notes = [f"{models[i].name} (seed {seeds[i]}) trains alone: {reason}" for i, reason in alone]
+    for members in stacks:
+        trained = train_models([models[i] for i in members], [seeds[i] for i in members], dataset,
+                               epochs=epochs, batch_size=batch_size, diagnostics=diagnostics)
+        for index, history in zip(members, trained):
+            histories[index] = history
     for index, model in enumerate(models):
         if histories[index] is None:
             callbacks = training.monitors(dataset) if diagnostics else []
