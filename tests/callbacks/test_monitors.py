@@ -215,11 +215,11 @@ def test_a_custom_activation_layer_gets_a_dead_fraction_in_the_logs():
 
 
 def test_default_monitors_measure_in_one_pass_what_separate_monitors_measure(monkeypatch):
-    from relulab.callbacks import _monitor
+    from relulab.diagnostics.probe_pass import ProbePass
 
     passes = []
-    counted = _monitor.measure_probe
-    monkeypatch.setattr(_monitor, "measure_probe", lambda *a, **k: passes.append(1) or counted(*a, **k))
+    counted = ProbePass.__call__
+    monkeypatch.setattr(ProbePass, "__call__", lambda *a, **k: passes.append(1) or counted(*a, **k))
     shared = model().fit(X, Y, epochs=3, verbose=0, callbacks=default_monitors(X, Y)).history
     assert len(passes) == 3
     alone = model().fit(X, Y, epochs=3, verbose=0, callbacks=monitors()).history
@@ -279,3 +279,21 @@ def test_a_monitor_of_a_pair_used_alone_is_measured_alone():
     assert dead.measurement is flow.measurement and dead.measurement.norms is not None
     trained.fit(X, Y, epochs=1, verbose=0, callbacks=[dead])  # its partner is not in this fit: no gradient pass
     assert dead.measurement.norms is None and dead.measurement is not flow.measurement
+
+
+def test_a_long_fit_compiles_the_pass_and_logs_what_the_eager_pass_measures():
+    from relulab.diagnostics.probe_pass import COMPILE_PASSES
+
+    dead, flow = default_monitors(X, Y)
+    frozen = model(learning_rate=0.0)  # the same weights at every epoch end
+    history = frozen.fit(X, Y, epochs=COMPILE_PASSES, verbose=0, callbacks=[dead, flow]).history
+    assert dead._shared._passes and all(probe_pass.compiled == (keras.backend.backend() == "tensorflow")
+                                        for probe_pass in dead._shared._passes.values())
+    eager = diagnose(frozen, X, Y)
+    assert history["dead_fraction/h"] == [eager.row("h").dead_fraction] * COMPILE_PASSES
+    for name in ("h", "out"):
+        np.testing.assert_allclose(history[f"grad_norm/{name}"], eager.grad_norms[name], rtol=1e-5)
+    np.testing.assert_allclose(history["sparsity/h"], eager.row("h").sparsity, rtol=1e-6)
+    short = DeadUnitMonitor(X)
+    model().fit(X, Y, epochs=COMPILE_PASSES - 1, verbose=0, callbacks=[short])
+    assert not short._pass.compiled  # a short fit does not pay for a trace

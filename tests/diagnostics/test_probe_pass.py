@@ -74,3 +74,45 @@ def test_spread_is_relative_to_the_mean_and_zero_for_a_constant_output():
     assert spread_of(np.array([[10.0], [30.0]])) == pytest.approx(10.0 / 20.0)  # std 10 over |mean| 20
     assert spread_of(np.array([[0.1], [0.3]])) == pytest.approx(0.1)  # small means count as 1
     assert np.isnan(spread_of(np.full((3, 1), np.nan)))
+
+
+@pytest.mark.parametrize("batch_size", [1024, 64])
+def test_the_compiled_pass_measures_what_the_eager_pass_measures(batch_size):
+    from relulab.diagnostics.probe_pass import ProbePass
+
+    model = _model()
+    sites = find_sites(model)
+    compiled = ProbePass(model, sites, LOSS, batch_size=batch_size, compiled=True)
+    assert compiled.compiled == (keras.backend.backend() == "tensorflow")  # elsewhere it stays eager
+    for y in (Y, None):  # with and without the gradient
+        eager, measured = measure_probe(model, X, y, LOSS, sites=sites, batch_size=batch_size), compiled(X, y)
+        assert measured.activity.keys() == eager.activity.keys() == {"relu", "mine", "sig"}
+        for name, layer in eager.activity.items():
+            other = measured.activity[name]
+            # unit flags exactly; shares as float32 (in the graph) against float64 (NumPy)
+            assert (other.units, other.dead_units, other.saturated_units, other.finite) == \
+                (layer.units, layer.dead_units, layer.saturated_units, layer.finite), name
+            assert other.sparsity == pytest.approx(layer.sparsity, rel=1e-6)
+            assert (other.saturated_share is None) == (layer.saturated_share is None)
+            if layer.saturated_share is not None:
+                assert other.saturated_share == pytest.approx(layer.saturated_share, rel=1e-6)
+        assert measured.activity["relu"].dead_units == (0, 1, 2, 3)
+        assert measured.activity["sig"].saturated_units == (0, 1, 2)
+        if y is None:
+            assert measured.norms is None
+        else:
+            assert measured.norms == pytest.approx(eager.norms, rel=1e-5)
+        np.testing.assert_allclose(measured.outputs, eager.outputs, rtol=1e-5, atol=1e-7)
+    # the weights are read at each call, not frozen into the trace
+    model.get_layer("relu").bias.assign(np.zeros(12, "float32"))
+    assert compiled(X, Y).activity["relu"].dead_units == measure_probe(model, X, sites=sites).activity["relu"].dead_units
+
+
+def test_a_pass_is_compiled_only_when_the_fit_plans_enough_of_them():
+    from relulab.diagnostics.probe_pass import COMPILE_PASSES, COMPILE_PASSES_WITH_POSITIONS, worth_compiling
+
+    cnn = keras.Sequential([keras.Input((6, 6, 1)), keras.layers.Conv2D(4, 3, activation="relu"),
+                            keras.layers.Flatten(), keras.layers.Dense(2, activation="softmax")])
+    assert COMPILE_PASSES_WITH_POSITIONS < COMPILE_PASSES
+    assert worth_compiling(cnn, COMPILE_PASSES_WITH_POSITIONS) and not worth_compiling(cnn, 1)
+    assert worth_compiling(_model(), COMPILE_PASSES) and not worth_compiling(_model(), COMPILE_PASSES - 1)

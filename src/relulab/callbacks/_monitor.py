@@ -13,6 +13,11 @@ in one pass over the probe (:func:`relulab.diagnostics.probe_pass.measure_probe`
 measure at an epoch's end (or batch) runs the forward and backward pass for all of them, and the others read
 that result. Keep them next to each other in the ``callbacks`` list, so that no callback changes the weights
 between them.
+
+A monitor keeps its pass (:class:`~relulab.diagnostics.probe_pass.ProbePass`) for the whole ``fit`` and, on
+TensorFlow, compiles it when the ``fit`` plans enough passes for the trace to pay
+(:func:`~relulab.diagnostics.probe_pass.worth_compiling`: the epochs, times the batch measurements per epoch
+plus one with ``batch_frequency``).
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ import numpy as np
 from relulab import _validate
 from relulab.diagnostics.activity import DEFAULT_BATCH_SIZE
 from relulab.diagnostics.probe import check_probe, default_probe_size, subset
-from relulab.diagnostics.probe_pass import ProbeMeasurement, measure_probe
+from relulab.diagnostics.probe_pass import ProbeMeasurement, ProbePass, worth_compiling
 
 Key = tuple[int, int | None]  # (epoch, batch or None): when a measurement was taken
 
@@ -61,6 +66,7 @@ class SharedPass:
         self._measured: list[Monitor] = []
         self._partners: dict[int, list[Monitor]] = {}
         self._training: list[Monitor] = []
+        self._passes: dict[tuple[int, ...], ProbePass] = {}  # per group of partners, for this fit
 
     def start(self, monitor: Monitor) -> None:
         """``monitor``'s ``fit`` begins: a monitor that starts again begins a new ``fit``, in which only the
@@ -89,8 +95,10 @@ class SharedPass:
             request.sites += [site for site in own.sites if site not in request.sites]
             if own.y is not None:
                 request.y, request.loss_fn = own.y, own.loss_fn
-        self._result = measure_probe(monitor.model, monitor.x, request.y, request.loss_fn, sites=request.sites,
-                                     batch_size=min(m.batch_size for m in partners))
+        group = tuple(id(m) for m in partners)
+        if group not in self._passes:
+            self._passes[group] = monitor._probe_pass(request, min(m.batch_size for m in partners))
+        self._result = self._passes[group](monitor.x, request.y)
         self._key, self._measured = key, partners
         return self._result
 
@@ -125,6 +133,8 @@ class Monitor(keras.callbacks.Callback, abc.ABC):
         self.batch_frequency = batch_frequency
         self._seen: Any = None
         self._shared: SharedPass | None = None
+        self._pass: ProbePass | None = None  # this fit's, when measured alone
+        self._planned = 1  # probe passes this fit plans
         self._epoch = 0
         self.x: Any = None
         self.y: Any = None
@@ -144,6 +154,11 @@ class Monitor(keras.callbacks.Callback, abc.ABC):
     def on_train_begin(self, logs: dict | None = None) -> None:
         self._stop_seen()
         self.measurement = None
+        self._pass = None
+        params = self.params or {}
+        steps = params.get("steps") or 0
+        per_epoch = 1 + (steps // self.batch_frequency if self.batch_frequency else 0)
+        self._planned = (params.get("epochs") or 1) * per_epoch
         if self._shared is not None:
             self._shared.start(self)
         if self._probe is not None:
@@ -197,9 +212,15 @@ class Monitor(keras.callbacks.Callback, abc.ABC):
             self.measurement = self._shared.measure(self, key)
         else:
             request = self._request()
-            self.measurement = measure_probe(self.model, self.x, request.y, request.loss_fn, sites=request.sites,
-                                             batch_size=self.batch_size)
+            if self._pass is None:
+                self._pass = self._probe_pass(request, self.batch_size)
+            self.measurement = self._pass(self.x, request.y)
         return self.measurement
+
+    def _probe_pass(self, request: Request, batch_size: int) -> ProbePass:
+        """The pass for ``request`` this fit keeps: compiled when its planned passes make the trace pay."""
+        return ProbePass(self.model, request.sites, request.loss_fn, batch_size=batch_size,
+                         compiled=worth_compiling(self.model, self._planned))
 
     @abc.abstractmethod
     def _request(self) -> Request:

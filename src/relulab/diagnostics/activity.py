@@ -60,9 +60,27 @@ class LayerActivity:
         return len(units) / self.units if self.finite else math.nan
 
 
+def site_stats(site: Site, pre: Any, out: Any, xp: Any = ops) -> dict[str, Any]:
+    """What one batch of a registry activation shows (``xp``: ``keras.ops`` inside a traced pass, NumPy on
+    concrete values): the fraction of zero outputs, whether every value is finite, and per unit whether some
+    example left the flat side (rectifiers) or stayed away from the asymptotes (saturating activations), with
+    the share of saturated values. Custom activations need their derivative: :meth:`ActivityCounter.update`."""
+    activation = site.activation
+    stats = {"zeros": regimes.zero_fraction(out, xp),
+             "finite": xp.logical_and(xp.all(xp.isfinite(pre)), xp.all(xp.isfinite(out)))}
+    if activation.kind == "rectifier":  # the flat (or small-slope) side
+        stats["active"] = regimes.units_active(pre, activation, xp)
+    elif activation.asymptotes is not None:  # the output near an asymptote
+        saturated = regimes.saturated(out, activation, xp)  # once: the per-unit flags and the share
+        stats["unsaturated"] = regimes.per_unit_any(xp.logical_not(saturated), xp)
+        stats["saturated"] = regimes.share(saturated, xp)
+    return stats
+
+
 class ActivityCounter:
-    """Accumulates activity per site over batches; ``update`` is a
-    :class:`~relulab.diagnostics.recording.Tap` listener."""
+    """Accumulates activity per site over batches: :meth:`update` from a batch's pre-activations and outputs
+    (a :class:`~relulab.diagnostics.recording.Tap` listener), or :meth:`add` from :func:`site_stats` computed
+    where the values were (a compiled pass)."""
 
     def __init__(self, sites: Sequence[Site]) -> None:
         self.sites = list(sites)
@@ -75,31 +93,42 @@ class ActivityCounter:
         self._finite: dict[str, bool] = {}
         self._saturated_values: dict[str, float] = {}
 
+    @staticmethod
+    def measures_in_place(site: Site) -> bool:
+        """Whether :func:`site_stats` covers ``site`` (a registry activation), so its values need not leave
+        the pass; a custom activation's derivative is taken here, on its concrete pre-activations."""
+        return site.activation.kind != "custom"
+
     def update(self, site: Site, pre: Any, out: Any) -> None:
-        name, activation = site.name, site.activation
-        if activation.kind == "custom" and tuple(pre.shape) != tuple(out.shape):
+        if site.activation.kind == "custom" and tuple(pre.shape) != tuple(out.shape):
             return  # not elementwise after all: not a site
-        n = int(ops.shape(out)[0]) if len(out.shape) > 1 else 1
-        self._zeros[name] = self._zeros.get(name, 0.0) + float(regimes.zero_fraction(out)) * n
-        self._examples[name] = self._examples.get(name, 0) + n
-        self._units[name] = int(out.shape[-1]) if len(out.shape) > 1 else 1
-        finite = bool(ops.all(ops.isfinite(pre))) and bool(ops.all(ops.isfinite(out)))
-        self._finite[name] = self._finite.get(name, True) and finite
-        if activation.kind == "rectifier":  # fast path: the flat (or small-slope) side
-            active = ops.convert_to_numpy(regimes.units_active(pre, activation))
-            self._flag(self._active, name, active)
+        pre, out = ops.convert_to_numpy(pre), ops.convert_to_numpy(out)  # concrete values: NumPy beats eager ops
+        examples, units = (out.shape[0], out.shape[-1]) if out.ndim > 1 else (1, 1)
+        if self.measures_in_place(site):
+            self.add(site, site_stats(site, pre, out, np), examples, units)
             return
-        if activation.asymptotes is not None:  # fast path: the output near an asymptote
-            saturated = regimes.saturated(out, activation)  # once: the per-unit flags and the share
-            self._flag(self._unsaturated, name, ops.convert_to_numpy(regimes.per_unit_any(ops.logical_not(saturated))))
-            self._count_saturated(name, float(ops.mean(ops.cast(saturated, "float32"))) * n)
-        elif activation.kind == "custom":  # the general definition, through the derivative
-            r = self._relative_derivative(site, pre)
-            self._flag(self._active, name, slopes.unit_flags(r, slopes.DEAD_DERIVATIVE))
-            self._flag(self._unsaturated, name, slopes.unit_flags(r, slopes.SATURATION_DERIVATIVE))
-            # flat values (a rectifier's negative side: derivative 0) are sparsity, not saturation
-            near_flat = (r > slopes.DEAD_DERIVATIVE) & (r <= slopes.SATURATION_DERIVATIVE)
-            self._count_saturated(name, float(np.mean(near_flat)) * n)
+        stats = {"zeros": regimes.zero_fraction(out, np),
+                 "finite": bool(np.isfinite(pre).all()) and bool(np.isfinite(out).all())}
+        r = self._relative_derivative(site, pre)  # the general definition, through the derivative
+        stats["active"] = slopes.unit_flags(r, slopes.DEAD_DERIVATIVE)
+        stats["unsaturated"] = slopes.unit_flags(r, slopes.SATURATION_DERIVATIVE)
+        # flat values (a rectifier's negative side: derivative 0) are sparsity, not saturation
+        stats["saturated"] = np.mean((r > slopes.DEAD_DERIVATIVE) & (r <= slopes.SATURATION_DERIVATIVE))
+        self.add(site, stats, examples, units)
+
+    def add(self, site: Site, stats: dict[str, Any], examples: int, units: int) -> None:
+        """Count one batch of ``examples`` at ``site`` (``units`` on its last axis) from its :func:`site_stats`."""
+        name = site.name
+        self._zeros[name] = self._zeros.get(name, 0.0) + float(stats["zeros"]) * examples
+        self._examples[name] = self._examples.get(name, 0) + examples
+        self._units[name] = units
+        self._finite[name] = self._finite.get(name, True) and bool(stats["finite"])
+        if "active" in stats:
+            self._flag(self._active, name, stats["active"])
+        if "unsaturated" in stats:
+            self._flag(self._unsaturated, name, stats["unsaturated"])
+        if "saturated" in stats:
+            self._count_saturated(name, float(stats["saturated"]) * examples)
 
     def _count_saturated(self, name: str, values: float) -> None:
         self._saturated_values[name] = self._saturated_values.get(name, 0.0) + values
@@ -110,7 +139,6 @@ class ActivityCounter:
 
     def _relative_derivative(self, site: Site, pre: Any) -> np.ndarray:
         function = recording.original(site)
-        pre = ops.convert_to_numpy(pre)
         if site.name not in self._peaks:
             self._peaks[site.name] = slopes.peak_derivative(function, tuple(pre.shape[1:]))
         return slopes.relative_derivative(function, pre, self._peaks[site.name])

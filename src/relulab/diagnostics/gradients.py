@@ -67,6 +67,18 @@ def loss_gradients(
     and what each of ``sites`` saw on the way (their pre-activations and outputs, concrete tensors that
     carry no gradient), so that one pass serves the activity and the gradient measurements.
     """
+    grads, y_pred, seen = backend_gradients(model, variables, x, y, loss_fn, sites)
+    grads = [np.zeros(v.shape, "float64") if g is None else ops.convert_to_numpy(g).astype("float64")
+             for v, g in zip(variables, grads)]
+    return grads, y_pred, seen
+
+
+def backend_gradients(
+    model: keras.Model, variables: Sequence[keras.Variable], x: Any, y: Any, loss_fn: Callable[..., Any],
+    sites: Sequence[Site] = (),
+) -> tuple[list[Any], Any, Seen]:
+    """:func:`loss_gradients` with the gradients as the backend's tensors (None where unused). On TensorFlow
+    it also runs inside a ``tf.function`` (:class:`relulab.diagnostics.probe_pass.ProbePass` compiles it)."""
     backend = keras.backend.backend()
     seen: Seen = []
 
@@ -107,9 +119,7 @@ def loss_gradients(
         seen[:] = [(site, pre.detach(), out.detach()) for site, pre, out in seen]
     else:
         raise NotImplementedError(f"gradients on the {backend!r} backend")
-    grads = [np.zeros(v.shape, "float64") if g is None else ops.convert_to_numpy(g).astype("float64")
-             for v, g in zip(variables, grads)]
-    return grads, y_pred, seen
+    return list(grads), y_pred, seen
 
 
 class GradientSum:

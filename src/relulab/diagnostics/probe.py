@@ -101,9 +101,9 @@ def _check_class_indices(model: Any, labels: np.ndarray, owner: str) -> None:
         )
 
 
-def default_probe_size(model: keras.Model) -> int:
-    """:data:`CONV_PROBE_SIZE` when one of ``model``'s activation sites has positions (an output of rank > 2),
-    else :data:`DEFAULT_PROBE_SIZE` (also when the shapes are not known: a subclassed model)."""
+def has_positions(model: keras.Model) -> bool:
+    """Whether one of ``model``'s activation sites has positions (an output of rank > 2: a convolution);
+    False also when the shapes are not known (a subclassed model)."""
     from relulab.diagnostics.sites import find_sites
 
     for site in find_sites(model):
@@ -112,8 +112,14 @@ def default_probe_size(model: keras.Model) -> int:
         except (AttributeError, ValueError, TypeError):
             continue
         if rank > 2:
-            return CONV_PROBE_SIZE
-    return DEFAULT_PROBE_SIZE
+            return True
+    return False
+
+
+def default_probe_size(model: keras.Model) -> int:
+    """:data:`CONV_PROBE_SIZE` when ``model``'s activations have positions (:func:`has_positions`), else
+    :data:`DEFAULT_PROBE_SIZE`."""
+    return CONV_PROBE_SIZE if has_positions(model) else DEFAULT_PROBE_SIZE
 
 
 def spread(n: int, size: int) -> np.ndarray:

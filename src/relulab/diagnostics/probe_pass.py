@@ -20,10 +20,11 @@ import keras
 import numpy as np
 from keras import ops
 
-from relulab.diagnostics.activity import DEFAULT_BATCH_SIZE, ActivityCounter, LayerActivity
-from relulab.diagnostics.gradients import GradientSum, loss_gradients
+from relulab.diagnostics.activity import DEFAULT_BATCH_SIZE, ActivityCounter, LayerActivity, site_stats
+from relulab.diagnostics.gradients import GradientSum, backend_gradients, loss_gradients
+from relulab.diagnostics.probe import has_positions
 from relulab.diagnostics.recording import Tap
-from relulab.diagnostics.sites import Site, find_sites
+from relulab.diagnostics.sites import Site, find_sites, kernel_layers
 
 
 def spread_of(outputs: np.ndarray) -> float:
@@ -53,6 +54,102 @@ class ProbeMeasurement:
         return spread_of(self.outputs)
 
 
+# How many passes a fit must plan before the monitors compile theirs (:func:`worth_compiling`), from the
+# timings in :class:`ProbePass`'s docstring: a dense model's trace costs about 8 eager passes; with positions
+# (a convolution) the compiled pass saves more than the trace from its second run on.
+COMPILE_PASSES = 10
+COMPILE_PASSES_WITH_POSITIONS = 2
+
+
+def worth_compiling(model: keras.Model, passes: int) -> bool:
+    """Whether :class:`ProbePass` should be compiled for ``passes`` passes over ``model``'s probe: at least
+    :data:`COMPILE_PASSES_WITH_POSITIONS` for a model whose activations have positions, at least
+    :data:`COMPILE_PASSES` for any other."""
+    return passes >= (COMPILE_PASSES_WITH_POSITIONS if has_positions(model) else COMPILE_PASSES)
+
+
+class ProbePass:
+    """:func:`measure_probe` for one model, its ``sites`` and ``loss_fn``: call it with a probe, as often as needed.
+
+    With ``compiled=True`` (TensorFlow; elsewhere the pass stays eager) each batch is one ``tf.function`` call
+    that also reduces every registry site's values to :func:`~relulab.diagnostics.activity.site_stats` where
+    they are, so only per-unit flags leave the graph (a custom activation's values still come out, for its
+    derivative). Measured on this 2-core CPU: 1.7 ms a pass instead of 6 ms for a 64-64 MLP on 1,024 digits, 10
+    instead of 55 ms for a two-convolution CNN on 256 Fashion-MNIST images, after a first call of 45-70 ms (the
+    trace). So it pays when the pass repeats: the monitors compile it for a ``fit`` of several passes.
+    """
+
+    def __init__(
+        self,
+        model: keras.Model,
+        sites: Sequence[Site] = (),
+        loss_fn: Callable[..., Any] | None = None,
+        *,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        compiled: bool = False,
+    ) -> None:
+        self.model, self.sites, self.loss_fn, self.batch_size = model, list(sites), loss_fn, batch_size
+        self.compiled = compiled and keras.backend.backend() == "tensorflow"
+        self._step: Any = None
+        self._calls: list[tuple[Site, int, int]] = []  # per activation call of a traced pass: site, rank, units
+        self._variables: list[Any] = [] if loss_fn is None else [layer.kernel for _, layer in kernel_layers(model)]
+
+    def __call__(self, x: np.ndarray, y: np.ndarray | None = None) -> ProbeMeasurement:
+        """Activity of the sites, and with ``y`` (fitted to ``loss_fn``) the kernel gradient norms, of the model on
+        the already checked probe ``x``. The gradient is that of the mean loss over the whole probe: the batches'
+        gradients weighted by size."""
+        counter = ActivityCounter(self.sites)
+        gradients = None if y is None or self.loss_fn is None else GradientSum(self.model, len(x))
+        outputs = []
+        for start in range(0, len(x), self.batch_size):
+            xb = ops.convert_to_tensor(x[start:start + self.batch_size])
+            yb = None if gradients is None else ops.convert_to_tensor(y[start:start + self.batch_size])
+            run = self._compiled_batch if self.compiled else self._eager_batch
+            grads, y_pred = run(xb, yb, counter)
+            if gradients is not None:
+                gradients.add(grads, int(xb.shape[0]))
+            outputs.append(ops.convert_to_numpy(y_pred))
+        return ProbeMeasurement(counter.result(), None if gradients is None else gradients.norms(), np.concatenate(outputs))
+
+    def _eager_batch(self, xb: Any, yb: Any, counter: ActivityCounter) -> tuple[list[np.ndarray], Any]:
+        if yb is None:
+            with Tap(self.sites, counter.update, exclusive=True):
+                return [], self.model(xb, training=False)
+        grads, y_pred, seen = loss_gradients(self.model, self._variables, xb, yb, self.loss_fn, self.sites)
+        for site, pre, out in seen:
+            counter.update(site, pre, out)
+        return grads, y_pred
+
+    def _compiled_batch(self, xb: Any, yb: Any, counter: ActivityCounter) -> tuple[list[np.ndarray], Any]:
+        if self._step is None:
+            import tensorflow as tf
+
+            self._step = tf.function(self._traced_step, reduce_retracing=True, autograph=False)
+        grads, y_pred, values = self._step(xb, yb)
+        for (site, rank, units), value in zip(self._calls, values):
+            if "pre" in value:  # a custom activation: its derivative is taken on the concrete values
+                counter.update(site, value["pre"], value["out"])
+            else:
+                counter.add(site, value, int(xb.shape[0]) if rank > 1 else 1, units)
+        grads = [np.zeros(v.shape, "float64") if g is None else np.asarray(g, "float64")
+                 for v, g in zip(self._variables, grads)]
+        return grads, y_pred
+
+    def _traced_step(self, xb: Any, yb: Any) -> tuple[list[Any], Any, list[dict[str, Any]]]:
+        """One batch inside ``tf.function``: what each activation call saw, reduced in place where it can be."""
+        seen: list[tuple[Site, Any, Any]] = []
+        if yb is None:
+            with Tap(self.sites, lambda site, pre, out: seen.append((site, pre, out)), exclusive=True):
+                y_pred = self.model(xb, training=False)
+            grads: list[Any] = []
+        else:
+            grads, y_pred, seen = backend_gradients(self.model, self._variables, xb, yb, self.loss_fn, self.sites)
+        self._calls = [(site, len(out.shape), int(out.shape[-1]) if len(out.shape) > 1 else 1) for site, _, out in seen]
+        values = [site_stats(site, pre, out) if ActivityCounter.measures_in_place(site) else {"pre": pre, "out": out}
+                  for site, pre, out in seen]
+        return grads, y_pred, values
+
+
 def measure_probe(
     model: keras.Model,
     x: np.ndarray,
@@ -63,27 +160,12 @@ def measure_probe(
     batch_size: int = DEFAULT_BATCH_SIZE,
 ) -> ProbeMeasurement:
     """Activity of ``sites``, and with ``y`` and ``loss_fn`` the kernel gradient norms, of ``model`` on the
-    already checked probe ``x`` (targets ``y`` fitted to ``loss_fn``), from one pass per batch.
+    already checked probe ``x`` (targets ``y`` fitted to ``loss_fn``), from one eager pass per batch
+    (:class:`ProbePass`, which the monitors keep and compile across epochs).
 
     The gradient is that of the mean loss over the whole probe: the batches' gradients weighted by size.
     """
-    counter = ActivityCounter(sites)
-    gradients = None if y is None else GradientSum(model, len(x))
-    outputs = []
-    for start in range(0, len(x), batch_size):
-        chunk = x[start:start + batch_size]
-        xb = ops.convert_to_tensor(chunk)
-        if gradients is None:
-            with Tap(sites, counter.update, exclusive=True):
-                y_pred = model(xb, training=False)
-        else:
-            yb = ops.convert_to_tensor(y[start:start + batch_size])
-            grads, y_pred, seen = loss_gradients(model, gradients.variables, xb, yb, loss_fn, sites)
-            gradients.add(grads, len(chunk))
-            for site, pre, out in seen:
-                counter.update(site, pre, out)
-        outputs.append(ops.convert_to_numpy(y_pred))
-    return ProbeMeasurement(counter.result(), None if gradients is None else gradients.norms(), np.concatenate(outputs))
+    return ProbePass(model, sites, loss_fn, batch_size=batch_size)(x, y)
 
 
 def measure_activity(
