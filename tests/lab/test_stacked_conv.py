@@ -142,7 +142,11 @@ def compiled(model: keras.Model, optimizer: str = "adam") -> keras.Model:
     (lambda: compiled(keras.Sequential([keras.Input((8, 8, 1)), keras.layers.LayerNormalization(name="ln"),
                                         keras.layers.Flatten(), keras.layers.Dense(10, activation="softmax")])),
      "its layer ln is a LayerNormalization, which the stack does not take"),
-    (lambda: compiled(build("relu", 0), "sgd"), "its optimizer is SGD, not Adam"),
+    (lambda: compiled(build("relu", 0), "rmsprop"), "its optimizer is RMSprop, not Adam or SGD"),
+    (lambda: compiled(build("relu", 0), keras.optimizers.SGD(0.1, clipnorm=1.0)),
+     "its SGD uses amsgrad, weight decay, clipping, EMA or gradient accumulation"),
+    (lambda: compiled(build("relu", 0), keras.optimizers.SGD(keras.optimizers.schedules.ExponentialDecay(0.1, 10, 0.5))),
+     "its learning rate follows a schedule"),
     (lambda: build("selu", 0, padding_model=True),  # Keras' selu: the gradient at 0 is scale, relulab's scale*alpha
      "its activation selu is Keras' own, whose gradient differs from relulab's selu (at the kink)"),
     (lambda: compiled(keras.Sequential([keras.Input((64,)), keras.layers.Dense(10)])),
@@ -180,5 +184,38 @@ def test_a_stack_needs_one_architecture_learning_rate_and_a_known_convolution():
         ConvStack([build("relu", 0)], [0], 32, convolution="patches")
     with pytest.raises(ValueError, match="models of ConvStack must share one architecture"):
         ConvStack([build("relu", 0), build("relu", 0, padding_model=True)], [0, 0], 32)
-    with pytest.raises(ValueError, match=r"models of ConvStack must share one learning rate. Received: \[0.001, 0.003\]"):
+    with pytest.raises(ValueError, match=r"models of ConvStack must share one optimizer and learning rate. "
+                                         r"Received: \['Adam at 0.001', 'Adam at 0.003'\]"):
         ConvStack([build("relu", 0), build("relu", 0, learning_rate=1e-3)], [0, 0], 32)
+    with pytest.raises(ValueError, match=r"Received: \['Adam at 0.003', 'SGD at 0.003, momentum 0.9 \(Nesterov\)'\]"):
+        ConvStack([build("relu", 0), compiled(build("relu", 0), keras.optimizers.SGD(3e-3, 0.9, nesterov=True))],
+                  [0, 0], 32)
+
+
+@pytest.mark.parametrize("optimizer", [
+    lambda: keras.optimizers.SGD(0.05), lambda: keras.optimizers.SGD(0.02, momentum=0.9),
+    lambda: keras.optimizers.SGD(0.02, momentum=0.8, nesterov=True)], ids=["plain", "momentum", "nesterov"])
+def test_a_run_stepped_by_sgd_in_a_stack_is_the_run_alone(optimizer, data):
+    """Keras' SGD, with and without (Nesterov) momentum, as the fused kernels compute it: losses and weights."""
+    runs = [("relu", 0), ("elu", 1), ("leaky_relu(negative_slope=0.1)", 2)]
+
+    def sgd_model(activation, seed):
+        return compiled(build(activation, seed), optimizer())
+
+    stack = ConvStack([sgd_model(a, s) for a, s in runs], [s for _, s in runs], batch_size=32)
+    assert type(stack.optimizer).__name__ == "FusedSGD"
+    histories = stacked_conv.train_models([sgd_model(a, s) for a, s in runs], [s for _, s in runs], data, epochs=2,
+                                          batch_size=32, diagnostics=False)
+    x, y = data.x_train.astype(np.float32), data.y_train.astype(np.int32)
+    stack.train_epoch(x, y, 0)
+    for position, ((activation, seed), history) in enumerate(zip(runs, histories)):
+        model = sgd_model(activation, seed)
+        alone = training.fit(model, data, seed=seed, epochs=2, batch_size=32).history
+        np.testing.assert_allclose(history["loss"], alone["loss"], rtol=1e-4, atol=1e-5, err_msg=activation)
+        np.testing.assert_allclose(history["val_accuracy"], alone["val_accuracy"], atol=1.01 / len(data.x_test))
+        first = sgd_model(activation, seed)
+        training.fit(first, data, seed=seed, epochs=1, batch_size=32)
+        for key, value in stack.weights(position).items():
+            layer, weight = key.split("/")
+            reference = np.asarray(getattr(first.get_layer(layer), weight))
+            assert np.abs(value - reference).max() < 1e-4, (activation, key)

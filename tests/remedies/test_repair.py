@@ -174,7 +174,7 @@ def _adam_mlp(activation="relu"):
     return model
 
 
-def test_runs_that_share_an_architecture_and_adam_are_stacked_on_tensorflow_only():
+def test_runs_that_share_an_architecture_and_a_step_are_stacked_on_tensorflow_only():
     from relulab.remedies.repair import _compiled, stack_groups
 
     model = _adam_mlp()
@@ -190,18 +190,22 @@ def test_runs_that_share_an_architecture_and_adam_are_stacked_on_tensorflow_only
     assert sorted(sorted(jobs[i] for i in group) for group in groups) == [
         [("he_init", 0), ("original", 1)], [("lower_lr", 0), ("lower_lr", 1)]]
     sgd = _adam_mlp()
-    sgd.compile(optimizer=keras.optimizers.SGD(0.01), loss="sparse_categorical_crossentropy")
-    assert stack_groups([_compiled("original", sgd, seed, **settings) for seed in (0, 1)]) == []
+    sgd.compile(optimizer=keras.optimizers.SGD(0.01, momentum=0.9), loss="sparse_categorical_crossentropy")
+    mixed = [_compiled("original", sgd, seed, **settings) for seed in (0, 1)] + [built[jobs.index(("he_init", 0))]]
+    assert stack_groups(mixed) == [[0, 1]]  # SGD's runs together, not with Adam's
 
 
 @pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="the stacked engine is TensorFlow code")
-def test_a_stacked_candidate_run_is_the_run_alone():
+@pytest.mark.parametrize("optimizer", ["adam", "sgd"])
+def test_a_stacked_candidate_run_is_the_run_alone(optimizer):
     from relulab.remedies.repair import _compiled, _Split, _train_all, _train_alone
 
     dataset = _digits()
     split = _Split(dataset.x_train[:320], dataset.y_train[:320], dataset.x_train[320:], dataset.y_train[320:])
     test = (dataset.x_test, dataset.y_test)
     model = _adam_mlp()
+    if optimizer == "sgd":
+        model.compile(optimizer=keras.optimizers.SGD(0.01, momentum=0.9), loss="sparse_categorical_crossentropy")
     settings = dict(loss="sparse_categorical_crossentropy", learning_rate=0.01, epochs=2, batch_size=16)
     jobs = [("lower_lr", 0), ("lower_lr", 1), ("he_init", 2)]
     stacked = _train_all(jobs, model, split, test, settings, None)

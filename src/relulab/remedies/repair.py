@@ -96,9 +96,9 @@ def _train_alone(new: keras.Model, seed: int, split: _Split, test: tuple, *, epo
 
 def stack_groups(models: Sequence[keras.Model]) -> list[list[int]]:
     """Indices of ``models`` that the stacked engine trains side by side: groups of at least two that share an
-    architecture and learning rate, in stacks of at most 5 (:func:`relulab.lab.stacked.conv_engine.stack_groups`
+    architecture, optimizer and learning rate, in stacks of at most 5 (:func:`relulab.lab.stacked.conv_engine.stack_groups`
     with ``write_back``). A model qualifies when :func:`~relulab.lab.stacked.conv_engine.unstackable_reason` finds
-    nothing (TensorFlow, float32, Adam without clipping, sparse categorical cross-entropy, a chain of
+    nothing (TensorFlow, float32, Adam or SGD without clipping, sparse categorical cross-entropy, a chain of
     Dense/Conv2D/pooling/dropout layers with activations relulab knows, a softmax output) and it has no PReLU
     (the stack hands back kernels and biases, not PReLU slopes). The others train one after another."""
     if keras.backend.backend() != "tensorflow":
@@ -111,7 +111,7 @@ def stack_groups(models: Sequence[keras.Model]) -> list[list[int]]:
 def _train_all(jobs: Sequence[tuple[str, int]], model: keras.Model, split: _Split, test: tuple, settings: dict,
                progress: Any) -> list[dict[str, Any]]:
     """Every ``(candidate, seed)`` run: on the stacked engine where :func:`stack_groups` allows, side by side
-    (each run with its own initial weights, data order and Adam state, as alone), else one after another."""
+    (each run with its own initial weights, data order and optimizer state, as alone), else one after another."""
     epochs, batch_size = settings["epochs"], settings["batch_size"]
     built = [_compiled(name, model, seed, loss=settings["loss"], learning_rate=settings["learning_rate"])
              for name, seed in jobs]
@@ -166,9 +166,9 @@ def repair(
     every seed from fresh weights (``clone_model`` under ``keras.utils.set_random_seed(seed)``; the
     original too, so that a seed pairs the same initial draw and data order across candidates), one run
     after another with :func:`relulab.training.fit`, or side by side on the lab's stacked engine where the
-    architecture and training allow it (:func:`stack_groups`: on TensorFlow, Adam, sparse categorical
-    cross-entropy, a chain of Dense/Conv2D layers; each run keeps its own initial weights, data order and Adam
-    state: the run alone up to rounding, dropout drawing its own masks). Runs train on the first 80% of the
+    architecture and training allow it (:func:`stack_groups`: on TensorFlow, Adam or SGD without clipping, sparse
+    categorical cross-entropy, a chain of Dense/Conv2D layers; each run keeps its own initial weights, data order
+    and optimizer state: the run alone up to rounding, dropout drawing its own masks). Runs train on the first 80% of the
     training set; the last 20% choose the best candidate by mean accuracy over seeds (a candidate must beat ``original`` to be
     chosen); the test set is only evaluated, never used to choose. No scaling is added: the repaired
     model takes the inputs the original takes.

@@ -12,8 +12,9 @@ with ``K*F`` filters. Dense kernels are ``(K, in, out)`` with one batched
 matmul; pooling runs on ``(K*batch, h, w, C)``; activations are applied per group of runs sharing a spec
 (:class:`~relulab.lab.stacked.activations.LayerActivations`, PReLU slopes ``(runs, 1, 1, C)``); Dropout
 draws a stateless mask per run from ``(run seed, layer, step)`` (like RReLU: the same model as alone,
-not the same draws). Each run starts from its Keras model's weights, has its own Adam state
-(:mod:`relulab.lab.stacked.fused_adam`) and its own data order (index rows gathered inside the step).
+not the same draws). Each run starts from its Keras model's weights, has its own optimizer state (Adam's
+moments or SGD's velocity, :mod:`relulab.lab.stacked.fused`) and its own data order (index rows gathered
+inside the step).
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ import numpy as np
 import tensorflow as tf
 
 from relulab.lab.stacked import conv_plan as plan
-from relulab.lab.stacked.fused_adam import FusedAdam
 from relulab.lab.stacked.steps import StackedSteps
 from relulab.lab.stacked.activations import Group, LayerActivations, groups_of
 from relulab.layers import PReLU
@@ -51,7 +51,8 @@ class ConvStack(StackedSteps):
     """The variables, forward pass and compiled epoch of K Keras models of one architecture.
 
     ``models``: compiled Keras models holding their initial weights, with equal operations
-    (:func:`relulab.lab.stacked.conv_plan.describe`) except activation specs, and one learning rate.
+    (:func:`relulab.lab.stacked.conv_plan.describe`) except activation specs, and one optimizer and learning rate
+    (:func:`relulab.lab.stacked.conv_plan.step_of`).
     Runs with equal activations should be next to each other (fewer activation calls).
     """
 
@@ -67,10 +68,10 @@ class ConvStack(StackedSteps):
         self.activation_names = [[op.name for op in ops if op.kind == "activation"] for ops in described]
         if any(ops != shapes[0] for ops in shapes):
             raise ValueError("models of ConvStack must share one architecture (their layers and sizes).")
-        rates = {plan.learning_rate(m) for m in models}
-        if len(rates) > 1:
-            raise ValueError(f"models of ConvStack must share one learning rate. Received: "
-                             f"{[float(f'{r:g}') for r in sorted(rates)]}")
+        steps = {plan.step_of(m) for m in models}
+        if len(steps) > 1:
+            raise ValueError(f"models of ConvStack must share one optimizer and learning rate. Received: "
+                             f"{sorted(str(step) for step in steps)}")
         self.ops, self.size, self.batch_size = described[0], len(models), int(batch_size)
         self.seeds = [int(s) for s in seeds]
         self.kernels: dict[str, tf.Variable] = {}
@@ -97,7 +98,7 @@ class ConvStack(StackedSteps):
                 self.activations[op.name] = LayerActivations(groups, layer=index, seeds=self.seeds, alphas=alphas)
         self.trainable = [*self.kernels.values(), *(b for b in self.biases.values() if b.trainable),
                           *(v for a in self.activations.values() for v in a.variables)]
-        self.adam = FusedAdam(self.trainable, rates.pop())
+        self.optimizer = steps.pop().fused(self.trainable)
         self._train_epoch = tf.function(self._train_epoch_fn)
         self._evaluate = tf.function(self._evaluate_fn, reduce_retracing=True)  # the last chunk is shorter
 
@@ -122,7 +123,7 @@ class ConvStack(StackedSteps):
             elif op.kind == "dropout" and training:
                 h = self._dropout(op, index, h)
             elif op.kind == "activation":
-                out = self.activations[op.name](h, training=training, step=self.adam.iterations)
+                out = self.activations[op.name](h, training=training, step=self.optimizer.iterations)
                 if record is not None:
                     record.append((op.name, h, out))
                 h = out
@@ -150,7 +151,7 @@ class ConvStack(StackedSteps):
         return tf.reshape(y, [self.size, -1, *y.shape[1:]])
 
     def _dropout(self, op: plan.Op, index: int, h: tf.Tensor) -> tf.Tensor:
-        rate, step = op.get("rate"), tf.cast(self.adam.iterations, tf.int64)
+        rate, step = op.get("rate"), tf.cast(self.optimizer.iterations, tf.int64)
         masks = [tf.random.stateless_uniform(tf.shape(h)[1:], seed=tf.stack([tf.constant(s * 1024 + index, tf.int64),
                                                                               step])) >= rate for s in self.seeds]
         return tf.where(tf.stack(masks), h / (1.0 - rate), tf.zeros_like(h))

@@ -8,7 +8,8 @@ flat input, ``Dropout`` (no ``noise_shape``) and activation layers the MLP stack
 relulab's of that name on a grid of values (Keras' leaky_relu is relulab's with slope 0.2), relulab's layers incl. PReLU (no regularizer or constraint) and RReLU, a custom layer class without
 variables whose configuration is its default); a ``Dense``/``Conv2D``'s own ``activation`` may be one
 of those too. The last layer is a ``Dense`` with softmax, and the model is compiled with Keras' Adam
-(no AMSGrad, weight decay or clipping) and sparse categorical cross-entropy. No kernel, bias or
+(no AMSGrad) or SGD (any momentum, Nesterov or not), a constant learning rate, no weight decay, clipping, EMA or
+gradient accumulation (:func:`step_of`), and sparse categorical cross-entropy. No kernel, bias or
 activity regularizer or constraint; the TensorFlow backend and the float32 policy. Not taken:
 ``BatchNormalization`` (its moving statistics are not modelled), Keras' own ``ReLU``/``LeakyReLU``/``ELU``
 /``PReLU`` layer classes (use relulab's or ``Activation``), any other layer; such models train one after
@@ -47,31 +48,60 @@ class Op:
         return dict(self.config)[key]
 
 
+@dataclasses.dataclass(frozen=True)
+class Step:
+    """How a stackable model steps: Keras' ``optimizer`` ("adam" or "sgd"), its learning rate, SGD's momentum."""
+
+    optimizer: str
+    learning_rate: float
+    momentum: float = 0.0
+    nesterov: bool = False
+
+    def fused(self, variables: Any) -> Any:
+        """This optimizer over a stack's ``variables``, one fused kernel per variable (:mod:`relulab.lab.stacked.fused`)."""
+        from relulab.lab.stacked.fused import FusedAdam, FusedSGD
+
+        if self.optimizer == "adam":
+            return FusedAdam(variables, self.learning_rate)
+        return FusedSGD(variables, self.learning_rate, momentum=self.momentum, nesterov=self.nesterov)
+
+    def __str__(self) -> str:
+        extra = f", momentum {self.momentum:g}{' (Nesterov)' if self.nesterov else ''}" if self.momentum else ""
+        return f"{'Adam' if self.optimizer == 'adam' else 'SGD'} at {self.learning_rate:g}{extra}"
+
+
 def unstackable_reason(model: keras.Model) -> str | None:
     """Why the convolutional stack cannot train ``model``, or None when it can."""
     if keras.backend.backend() != "tensorflow" or keras.config.dtype_policy().name != "float32":
         return "the stack runs on TensorFlow in float32 only"
     try:
         describe(model)
-        learning_rate(model)
+        step_of(model)
     except Unstackable as error:
         return str(error)
     return None
 
 
-def learning_rate(model: keras.Model) -> float:
-    """The learning rate of ``model``'s Adam; raises :class:`Unstackable` for any other training setup."""
+def step_of(model: keras.Model) -> Step:
+    """``model``'s optimizer as a :class:`Step`; raises :class:`Unstackable` for a training setup the stack
+    does not reproduce (another optimizer or loss, a schedule, weight decay, clipping, EMA, accumulation)."""
     optimizer = getattr(model, "optimizer", None)
-    if type(optimizer) is not keras.optimizers.Adam:
-        return _refuse(f"its optimizer is {type(optimizer).__name__}, not Adam")
-    if optimizer.amsgrad or optimizer.weight_decay or optimizer.clipnorm or optimizer.clipvalue \
-            or optimizer.global_clipnorm or optimizer.use_ema:
-        return _refuse("its Adam uses amsgrad, weight decay, clipping or EMA")
+    if type(optimizer) not in (keras.optimizers.Adam, keras.optimizers.SGD):
+        return _refuse(f"its optimizer is {type(optimizer).__name__}, not Adam or SGD")
+    kind = "adam" if isinstance(optimizer, keras.optimizers.Adam) else "sgd"
+    if (kind == "adam" and optimizer.amsgrad) or optimizer.weight_decay or optimizer.clipnorm or optimizer.clipvalue \
+            or optimizer.global_clipnorm or optimizer.use_ema or optimizer.gradient_accumulation_steps:
+        return _refuse(f"its {type(optimizer).__name__} uses amsgrad, weight decay, clipping, EMA or gradient accumulation")
+    if isinstance(optimizer._learning_rate, keras.optimizers.schedules.LearningRateSchedule):
+        return _refuse("its learning rate follows a schedule")
     loss = getattr(model, "loss", None)
     name = loss if isinstance(loss, str) else getattr(loss, "name", getattr(loss, "__name__", repr(loss)))
     if name != "sparse_categorical_crossentropy":
         return _refuse(f"its loss is {name}, not sparse_categorical_crossentropy")
-    return float(keras.ops.convert_to_numpy(optimizer.learning_rate))
+    rate = float(keras.ops.convert_to_numpy(optimizer.learning_rate))
+    if kind == "adam":
+        return Step("adam", rate)
+    return Step("sgd", rate, float(optimizer.momentum), bool(optimizer.nesterov) and bool(optimizer.momentum))
 
 
 def describe(model: keras.Model) -> list[Op]:

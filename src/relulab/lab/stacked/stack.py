@@ -5,7 +5,7 @@ Layout: layer ``l``'s kernels are one variable of shape ``(K, fan_in, fan_out)``
 ``keras.utils.set_random_seed(spec.seed)``. A training step takes ``(K, b)`` indices, one row per run in
 that run's own data order, gathers each run's batch, runs one batched matmul per layer, applies each
 activation group once (:mod:`relulab.lab.stacked.activations`), and updates every variable with the fused
-Adam kernel (:mod:`relulab.lab.stacked.fused_adam`). The loss differentiated is the sum over runs of each run's
+Adam kernel (:mod:`relulab.lab.stacked.fused`). The loss differentiated is the sum over runs of each run's
 batch-mean cross-entropy, so each run's gradient is its own. One epoch is one call of a ``tf.function``
 whose ``tf.range`` loop runs every step.
 """
@@ -20,7 +20,7 @@ import tensorflow as tf
 
 from relulab import models
 from relulab.lab.stacked import diagnostics as diag
-from relulab.lab.stacked.fused_adam import FusedAdam
+from relulab.lab.stacked.fused import FusedAdam
 from relulab.lab.stacked.steps import StackedSteps
 from relulab.lab.grid import RunSpec
 from relulab.lab.stacked.data import StackData
@@ -78,7 +78,7 @@ class Stack(StackedSteps):
             for i, name in enumerate(self.names[:-1])
         ]
         self.variables = [*self.kernels, *self.biases, *(v for a in self.activations for v in a.variables)]
-        self.adam = FusedAdam(self.variables, first.learning_rate)
+        self.optimizer = FusedAdam(self.variables, first.learning_rate)
         self._train_epoch = tf.function(self._train_epoch_fn)
         self._evaluate = tf.function(self._evaluate_fn)
         self._probe = tf.function(self._probe_fn)
@@ -93,7 +93,7 @@ class Stack(StackedSteps):
         h = x
         for index, activation in enumerate(self.activations):
             z = self._dense(index, h, shared=shared and index == 0)
-            h = activation(z, training=training, step=self.adam.iterations)
+            h = activation(z, training=training, step=self.optimizer.iterations)
             if record is not None:
                 record.append((z, h))
         return self._dense(len(self.activations), h, shared=False)
@@ -141,7 +141,7 @@ class Stack(StackedSteps):
             for index, (pre, _) in enumerate(record):
                 with tf.GradientTape() as inner:
                     inner.watch(pre)
-                    again = self.activations[index](pre, training=False, step=self.adam.iterations)
+                    again = self.activations[index](pre, training=False, step=self.optimizer.iterations)
                 slopes[index] = inner.gradient(again, pre)
         fractions = tf.stack([tf.stack(diag.unit_fractions(pre, out, *tf.unstack(bounds), slope), axis=1)
                               for (pre, out), slope in zip(record, slopes)], axis=1)

@@ -1,7 +1,7 @@
 """The training step and epoch loop that every stack shares (the MLP's and the convolutional one).
 
 A stack provides ``forward(x, training=...)`` returning per-run logits ``(K, b, classes)``, ``size`` (runs),
-``batch_size`` and ``adam`` (a :class:`~relulab.lab.stacked.fused_adam.FusedAdam` over its variables); the
+``batch_size`` and ``optimizer`` (a fused optimizer over its variables, :mod:`relulab.lab.stacked.fused`); the
 mixin trains it on each run's own batches (``order``: ``(K, examples)``, each run's :func:`epoch_order`).
 """
 
@@ -20,7 +20,7 @@ class StackedSteps:
             logits = self.forward(xb, training=True)
             loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(yb, logits), axis=1)
             total = tf.reduce_sum(loss)
-        self.adam.apply(tape.gradient(total, self.adam.variables))
+        self.optimizer.apply(tape.gradient(total, self.optimizer.variables))
         hits = tf.cast(tf.equal(tf.argmax(logits, -1, output_type=yb.dtype), yb), tf.float32)
         return loss * tf.cast(tf.shape(index)[1], tf.float32), tf.reduce_sum(hits, axis=1)
 
