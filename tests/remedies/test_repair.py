@@ -55,9 +55,10 @@ def test_candidates_that_do_not_apply_are_skipped_with_a_reason():
     assert catalogue.applicable(sigmoid, "leaky_relu") == "the model has no hidden rectifier to swap"
     assert catalogue.applicable(sigmoid, "relu_he") is None
     inputs = keras.Input((4,))
-    functional = keras.Model(inputs, keras.layers.Dense(2, activation="softmax")(
-        keras.layers.Dense(3, activation="relu")(inputs)))
-    assert "keras.Sequential" in catalogue.applicable(functional, "batch_norm")
+    inner = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="relu")])
+    nested = keras.Model(inputs, keras.layers.Dense(2, activation="softmax")(inner(inputs)))
+    assert catalogue.applicable(nested, "batch_norm") == (
+        "only a Sequential or functional model without nested models is rebuilt with batch normalisation")
 
 
 def test_batch_norm_goes_between_each_hidden_kernel_and_its_activation():
@@ -65,6 +66,31 @@ def test_batch_norm_goes_between_each_hidden_kernel_and_its_activation():
     kinds = [type(layer).__name__ for layer in rebuilt.layers]
     assert kinds == ["Dense", "BatchNormalization", "Activation"] * 2 + ["Dense"]
     assert rebuilt.layers[-1].activation.__name__ == "sigmoid"  # the output is never changed
+
+
+def test_a_functional_model_keeps_its_graph_with_batch_norm_before_each_hidden_activation():
+    inputs = keras.Input((6,), name="x")
+    first = keras.layers.Dense(8, activation="relu", name="first")(inputs)
+    second = keras.layers.Activation("tanh", name="squash")(keras.layers.Dense(8, name="second")(first))
+    joined = keras.layers.Add(name="skip")([first, second])
+    model = keras.Model(inputs, keras.layers.Dense(3, activation="softmax", name="out")(joined))
+    assert catalogue.applicable(model, "batch_norm") is None
+    rebuilt = catalogue.batch_norm_model(model, seed=0)
+    kinds = [(type(layer).__name__, layer.name) for layer in rebuilt.layers]
+    names = [name for _, name in kinds]
+    # first: Dense(None) -> BN -> Activation(relu); squash: BN in front; the skip and the softmax output unchanged
+    assert [kind for kind, _ in kinds].count("BatchNormalization") == 2
+    assert rebuilt.get_layer("first").activation.__name__ == "linear"
+    assert rebuilt.get_layer("first_activation").activation.__name__ == "relu"
+    assert names.index("first") < names.index("first_activation") < names.index("skip")
+    squash = rebuilt.get_layer("squash")
+    assert type(squash.input._keras_history.operation).__name__ == "BatchNormalization"
+    assert rebuilt.get_layer("out").activation.__name__ == "softmax"
+    skip_inputs = {t._keras_history.operation.name for t in rebuilt.get_layer("skip").input}
+    assert skip_inputs == {"first_activation", "squash"}  # the graph kept its branch
+    assert not {id(w) for w in rebuilt.weights} & {id(w) for w in model.weights}  # nothing shared: fresh weights
+    x = np.random.default_rng(0).normal(size=(5, 6)).astype("float32")
+    assert rebuilt.predict(x, verbose=0).shape == (5, 3)
 
 
 def test_every_seed_starts_every_candidate_from_fresh_weights_of_the_same_draw():

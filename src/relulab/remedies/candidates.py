@@ -20,13 +20,15 @@ clipnorm         the optimizer's ``clipnorm=1.0``                              `
 ===============  ===========================================================  ==========================
 
 The output layer's activation (softmax, a sigmoid unit) is never changed. ``batch_norm`` rebuilds the model
-layer by layer and so needs a ``keras.Sequential`` model; for other models it is skipped with a reason.
+layer by layer and so needs a Sequential or functional model without nested models; for others it is skipped
+with a reason.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from typing import Any
 
 import keras
 import numpy as np
@@ -86,32 +88,62 @@ def _rai(model: keras.Model, seed: int) -> keras.Model:
 
 
 def batch_norm_model(model: keras.Model, seed: int) -> keras.Model:
-    """A Sequential rebuild of ``model`` with ``BatchNormalization`` before every hidden activation.
+    """A rebuild of ``model`` (Sequential or functional) with ``BatchNormalization`` before every hidden activation.
 
     ``Dense/Conv(activation=f)`` becomes ``Dense/Conv(activation=None)``, ``BatchNormalization``,
-    ``Activation(f)``; a separate activation layer gets ``BatchNormalization`` in front of it.
+    ``Activation(f)``; a separate activation layer gets ``BatchNormalization`` in front of it. The last layer
+    (the output) is never changed. A functional model keeps its graph (branches, skip connections): Keras'
+    ``clone_model`` calls each layer anew, and the normalisation goes in at each call of a hidden activation.
 
     Raises:
-        ValueError: ``model`` is not a ``keras.Sequential`` (nested models included).
+        ValueError: a subclassed model, or one with nested models (Keras would reuse their weights).
     """
-    if not isinstance(model, keras.Sequential) or any(isinstance(layer, keras.Model) for layer in model.layers):
-        raise ValueError("only a keras.Sequential model without nested models is rebuilt with batch normalisation")
+    if any(isinstance(layer, keras.Model) for layer in model.layers):
+        raise ValueError("only a Sequential or functional model without nested models is rebuilt with batch "
+                         "normalisation")
     sites = {id(site.layer): site for site in find_sites(model)}
     output = model.layers[-1]
     keras.utils.set_random_seed(seed)
-    layers: list[keras.layers.Layer] = [keras.Input(model.inputs[0].shape[1:], dtype=model.inputs[0].dtype)]
-    for layer in model.layers:
-        site = sites.get(id(layer))
-        clone = layer.__class__.from_config(layer.get_config())
-        if site is None or layer is output:
-            layers.append(clone)
-        elif site.inline:
-            config = {**layer.get_config(), "activation": None}
-            layers += [layer.__class__.from_config(config), keras.layers.BatchNormalization(),
-                       keras.layers.Activation(layer.activation, name=f"{layer.name}_activation")]
-        else:
-            layers += [keras.layers.BatchNormalization(), clone]
-    return keras.Sequential(layers, name=f"{model.name}_bn")
+    if isinstance(model, keras.Sequential):
+        layers: list[keras.layers.Layer] = [keras.Input(model.inputs[0].shape[1:], dtype=model.inputs[0].dtype)]
+        for layer in model.layers:
+            layers += _normalised(layer, sites.get(id(layer)) if layer is not output else None)
+        return keras.Sequential(layers, name=f"{model.name}_bn")
+    origin: dict[int, keras.layers.Layer] = {}  # clone -> the original layer
+
+    def clone(layer: keras.layers.Layer) -> keras.layers.Layer:
+        site = sites.get(id(layer)) if layer is not output else None
+        config = {**layer.get_config(), "activation": None} if site is not None and site.inline else layer.get_config()
+        new = layer.__class__.from_config(config)
+        origin[id(new)] = layer
+        return new
+
+    def call(layer: keras.layers.Layer, *args: Any, **kwargs: Any) -> Any:
+        original = origin.get(id(layer))
+        site = None if original is None or original is output else sites.get(id(original))
+        if site is None:
+            return layer(*args, **kwargs)
+        if site.inline:
+            normalised = keras.layers.BatchNormalization()(layer(*args, **kwargs))
+            return keras.layers.Activation(original.activation, name=f"{original.name}_activation")(normalised)
+        return layer(keras.layers.BatchNormalization()(args[0]), *args[1:], **kwargs)
+
+    try:
+        rebuilt = keras.models.clone_model(model, clone_function=clone, call_function=call)
+    except (ValueError, TypeError, NotImplementedError) as error:
+        raise ValueError(f"only a Sequential or functional model is rebuilt with batch normalisation ({error})") from error
+    rebuilt.name = f"{model.name}_bn"
+    return rebuilt
+
+
+def _normalised(layer: keras.layers.Layer, site: Any) -> list[keras.layers.Layer]:
+    """A fresh copy of ``layer``, with ``BatchNormalization`` before its activation when it is a hidden ``site``."""
+    if site is None:
+        return [layer.__class__.from_config(layer.get_config())]
+    if site.inline:
+        return [layer.__class__.from_config({**layer.get_config(), "activation": None}), keras.layers.BatchNormalization(),
+                keras.layers.Activation(layer.activation, name=f"{layer.name}_activation")]
+    return [keras.layers.BatchNormalization(), layer.__class__.from_config(layer.get_config())]
 
 
 def _swap(spec: str) -> Callable[[keras.Model, int], keras.Model]:
