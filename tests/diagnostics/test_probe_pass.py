@@ -116,3 +116,17 @@ def test_a_pass_is_compiled_only_when_the_fit_plans_enough_of_them():
     assert COMPILE_PASSES_WITH_POSITIONS < COMPILE_PASSES
     assert worth_compiling(cnn, COMPILE_PASSES_WITH_POSITIONS) and not worth_compiling(cnn, 1)
     assert worth_compiling(_model(), COMPILE_PASSES) and not worth_compiling(_model(), COMPILE_PASSES - 1)
+
+
+def test_a_nan_unit_is_counted_alike_by_the_compiled_and_the_eager_pass():
+    from relulab.diagnostics.probe_pass import ProbePass
+
+    model = _model()
+    kernel = ops.convert_to_numpy(model.get_layer("relu").kernel).copy()
+    kernel[0, 5] = np.nan  # unit 5's pre-activation is NaN on every example
+    model.get_layer("relu").kernel.assign(kernel)
+    sites = find_sites(model)
+    eager = measure_probe(model, X, sites=sites).activity["relu"]
+    compiled = ProbePass(model, sites, compiled=True)(X).activity["relu"]
+    assert not eager.finite and not compiled.finite
+    assert compiled.dead_units == eager.dead_units == (0, 1, 2, 3, 5)  # NaN is on neither side: never active

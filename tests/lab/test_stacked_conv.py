@@ -144,9 +144,12 @@ def compiled(model: keras.Model, optimizer: str = "adam") -> keras.Model:
      "its layer ln is a LayerNormalization, which the stack does not take"),
     (lambda: compiled(build("relu", 0), "rmsprop"), "its optimizer is RMSprop, not Adam or SGD"),
     (lambda: compiled(build("relu", 0), keras.optimizers.SGD(0.1, clipnorm=1.0)),
-     "its SGD uses amsgrad, weight decay, clipping, EMA or gradient accumulation"),
+     "its SGD sets clipnorm=1.0, which the stack does not apply"),
+    (lambda: compiled(build("relu", 0), keras.optimizers.Adam(amsgrad=True)), "its Adam uses AMSGrad, which the stack does not apply"),
+    (lambda: compiled(build("relu", 0), keras.optimizers.Adam(weight_decay=1e-4)),
+     "its Adam sets weight_decay=0.0001, which the stack does not apply"),
     (lambda: compiled(build("relu", 0), keras.optimizers.SGD(keras.optimizers.schedules.ExponentialDecay(0.1, 10, 0.5))),
-     "its learning rate follows a schedule"),
+     "its SGD's learning rate follows a schedule"),
     (lambda: build("selu", 0, padding_model=True),  # Keras' selu: the gradient at 0 is scale, relulab's scale*alpha
      "its activation selu is Keras' own, whose gradient differs from relulab's selu (at the kink)"),
     (lambda: compiled(keras.Sequential([keras.Input((64,)), keras.layers.Dense(10)])),
@@ -154,6 +157,37 @@ def compiled(model: keras.Model, optimizer: str = "adam") -> keras.Model:
 ])
 def test_what_the_stack_cannot_take_says_why(make, reason):
     assert unstackable_reason(make()) == reason
+
+
+def test_a_loss_the_stack_does_not_compute_is_refused_by_its_setting():
+    def with_loss(loss):
+        model = build("relu", 0)
+        model.compile(optimizer="adam", loss=loss)
+        return model
+
+    assert unstackable_reason(with_loss(keras.losses.SparseCategoricalCrossentropy())) is None
+    assert unstackable_reason(with_loss(keras.losses.sparse_categorical_crossentropy)) is None
+    assert unstackable_reason(with_loss(keras.losses.SparseCategoricalCrossentropy(reduction="sum"))) == (
+        "its loss sets reduction='sum', which the stack does not apply")
+    assert unstackable_reason(with_loss(keras.losses.SparseCategoricalCrossentropy(ignore_class=0))) == (
+        "its loss sets ignore_class=0, which the stack does not apply")
+    assert unstackable_reason(with_loss("categorical_crossentropy")) == (
+        "its loss is categorical_crossentropy, not sparse_categorical_crossentropy")
+
+
+def test_adam_s_own_betas_and_epsilon_are_the_stack_s(data):
+    """A non-default Adam trains in the stack as alone, and never in one stack with the default Adam."""
+    def tuned(activation, seed):
+        return compiled(build(activation, seed), keras.optimizers.Adam(3e-3, beta_1=0.5, beta_2=0.9, epsilon=1e-2))
+
+    runs = [("relu", 0), ("elu", 1)]
+    histories = stacked_conv.train_models([tuned(a, s) for a, s in runs], [s for _, s in runs], data, epochs=2,
+                                          batch_size=32, diagnostics=False)
+    for (activation, seed), history in zip(runs, histories):
+        alone = training.fit(tuned(activation, seed), data, seed=seed, epochs=2, batch_size=32).history
+        np.testing.assert_allclose(history["loss"], alone["loss"], rtol=1e-4, atol=1e-5, err_msg=activation)
+    stacks, _ = stacked_conv.stack_groups([build("relu", 0), tuned("relu", 1), build("elu", 2), tuned("elu", 3)])
+    assert sorted(stacks) == [[0, 2], [1, 3]]
 
 
 def test_other_backends_and_policies_are_not_stacked(monkeypatch):

@@ -93,6 +93,31 @@ def test_a_functional_model_keeps_its_graph_with_batch_norm_before_each_hidden_a
     assert rebuilt.predict(x, verbose=0).shape == (5, 3)
 
 
+def test_batch_norm_handles_shared_layers_outputs_names_and_existing_normalisation():
+    inputs = keras.Input((6,))
+    shared = keras.layers.Dense(6, activation="relu", name="shared")
+    h = keras.layers.Dense(6, name="shared_activation")(shared(shared(inputs)))  # a name the rebuild would pick
+    aux = keras.layers.Dense(1, activation="sigmoid", name="aux")(h)
+    main = keras.layers.Dense(3, activation="softmax", name="main")(h)
+    rebuilt = catalogue.batch_norm_model(keras.Model(inputs, {"main": main, "aux": aux}), seed=0)
+    names = [layer.name for layer in rebuilt.layers]
+    assert len(names) == len(set(names))
+    assert sum(type(layer).__name__ == "BatchNormalization" for layer in rebuilt.layers) == 2  # one per call
+    assert rebuilt.get_layer("aux").activation.__name__ == "sigmoid"  # every output head kept as it was
+    assert rebuilt.get_layer("main").activation.__name__ == "softmax"
+    # a separate activation with batch normalisation in front of it already gets no second one
+    normalised = keras.Sequential([keras.Input((4,)), keras.layers.Dense(4, use_bias=False),
+                                   keras.layers.BatchNormalization(), keras.layers.Activation("relu"),
+                                   keras.layers.Dense(4), keras.layers.Activation("relu"),
+                                   keras.layers.Dense(2, activation="softmax")])
+    kinds = [type(layer).__name__ for layer in catalogue.batch_norm_model(normalised, seed=0).layers]
+    assert kinds == ["Dense", "BatchNormalization", "Activation", "Dense", "BatchNormalization", "Activation", "Dense"]
+    done = keras.Sequential([keras.Input((4,)), keras.layers.Dense(4), keras.layers.BatchNormalization(),
+                             keras.layers.Activation("relu"), keras.layers.Dense(2, activation="softmax")])
+    assert catalogue.applicable(done, "batch_norm") == (
+        "the model has batch normalisation before every hidden activation already")
+
+
 def test_every_seed_starts_every_candidate_from_fresh_weights_of_the_same_draw():
     model = _dying_mlp()
     first, again = catalogue.fresh(model, 3), catalogue.fresh(model, 3)

@@ -71,9 +71,8 @@ def site_stats(site: Site, pre: Any, out: Any, xp: Any = ops) -> dict[str, Any]:
     if activation.kind == "rectifier":  # the flat (or small-slope) side
         stats["active"] = regimes.units_active(pre, activation, xp)
     elif activation.asymptotes is not None:  # the output near an asymptote
-        saturated = regimes.saturated(out, activation, xp)  # once: the per-unit flags and the share
-        stats["unsaturated"] = regimes.per_unit_any(xp.logical_not(saturated), xp)
-        stats["saturated"] = regimes.share(saturated, xp)
+        stats["unsaturated"] = regimes.units_unsaturated(out, activation, xp)
+        stats["saturated"] = regimes.share(regimes.saturated(out, activation, xp), xp)
     return stats
 
 

@@ -54,8 +54,14 @@ def per_unit_any(mask: Any, xp: Any = ops) -> Any:
 
 
 def units_active(pre: Any, activation: Activation, xp: Any = ops) -> Any:
-    """Boolean per unit: True where some example (or position) has ``pre`` outside the flat regime."""
-    return per_unit_any(xp.logical_not(flat(pre, activation, xp)), xp)
+    """Boolean per unit: True where some example (or position) has ``pre`` outside the flat regime.
+
+    Written as the comparisons that hold outside it, not as the negation of :func:`flat`, so that a NaN is
+    outside neither regime on every path (a compiled graph may rewrite ``not (a <= b)`` as ``a > b``)."""
+    outside = pre > activation.threshold
+    if activation.max_value is not None:
+        outside = xp.logical_and(outside, pre < activation.max_value)
+    return per_unit_any(outside, xp)
 
 
 def saturated(out: Any, activation: Activation, xp: Any = ops) -> Any:
@@ -66,8 +72,11 @@ def saturated(out: Any, activation: Activation, xp: Any = ops) -> Any:
 
 
 def units_unsaturated(out: Any, activation: Activation, xp: Any = ops) -> Any:
-    """Boolean per unit: True where some example (or position) has ``out`` away from every asymptote."""
-    return per_unit_any(xp.logical_not(saturated(out, activation, xp)), xp)
+    """Boolean per unit: True where some example (or position) has ``out`` away from every asymptote (the
+    comparisons that hold there, as in :func:`units_active`)."""
+    lower, upper = activation.asymptotes
+    tolerance = SATURATION_TOLERANCE * (upper - lower)
+    return per_unit_any(xp.logical_and(out > lower + tolerance, out < upper - tolerance), xp)
 
 
 def share(mask: Any, xp: Any = ops) -> Any:

@@ -91,59 +91,101 @@ def batch_norm_model(model: keras.Model, seed: int) -> keras.Model:
     """A rebuild of ``model`` (Sequential or functional) with ``BatchNormalization`` before every hidden activation.
 
     ``Dense/Conv(activation=f)`` becomes ``Dense/Conv(activation=None)``, ``BatchNormalization``,
-    ``Activation(f)``; a separate activation layer gets ``BatchNormalization`` in front of it. The last layer
-    (the output) is never changed. A functional model keeps its graph (branches, skip connections): Keras'
-    ``clone_model`` calls each layer anew, and the normalisation goes in at each call of a hidden activation.
+    ``Activation(f)``; a separate activation layer gets ``BatchNormalization`` in front of it unless one is there
+    already. The output layers are never changed. A functional model keeps its graph (branches, skip
+    connections, shared layers): Keras' ``clone_model`` calls each layer anew, and the normalisation goes in at
+    each call of a hidden activation.
 
     Raises:
-        ValueError: a subclassed model, or one with nested models (Keras would reuse their weights).
+        ValueError: a subclassed model, one with nested models (Keras would reuse their weights), or one with
+            batch normalisation before every hidden activation already.
     """
     if any(isinstance(layer, keras.Model) for layer in model.layers):
         raise ValueError("only a Sequential or functional model without nested models is rebuilt with batch "
                          "normalisation")
     sites = {id(site.layer): site for site in find_sites(model)}
-    output = model.layers[-1]
+    outputs = set(getattr(model, "output_names", None) or ()) | {model.layers[-1].name}
+    names = _Names({layer.name for layer in model.layers})
+    added: list[keras.layers.Layer] = []
+
+    def normalisation() -> keras.layers.Layer:
+        added.append(keras.layers.BatchNormalization(name=names.new("batch_normalization")))
+        return added[-1]
+
+    def hidden(layer: keras.layers.Layer) -> Any:
+        return None if layer.name in outputs else sites.get(id(layer))
+
     keras.utils.set_random_seed(seed)
     if isinstance(model, keras.Sequential):
-        layers: list[keras.layers.Layer] = [keras.Input(model.inputs[0].shape[1:], dtype=model.inputs[0].dtype)]
+        layers: list[Any] = [keras.Input(model.inputs[0].shape[1:], dtype=model.inputs[0].dtype)]
+        previous = None
         for layer in model.layers:
-            layers += _normalised(layer, sites.get(id(layer)) if layer is not output else None)
-        return keras.Sequential(layers, name=f"{model.name}_bn")
-    origin: dict[int, keras.layers.Layer] = {}  # clone -> the original layer
+            site = hidden(layer)
+            if site is not None and site.inline:
+                layers += [_without_activation(layer), normalisation(), _activation_of(layer, names)]
+            elif site is not None and not isinstance(previous, keras.layers.BatchNormalization):
+                layers += [normalisation(), layer.__class__.from_config(layer.get_config())]
+            else:
+                layers.append(layer.__class__.from_config(layer.get_config()))
+            previous = layer
+        rebuilt = keras.Sequential(layers, name=f"{model.name}_bn")
+    else:
+        origin: dict[int, keras.layers.Layer] = {}  # clone -> the original layer
 
-    def clone(layer: keras.layers.Layer) -> keras.layers.Layer:
-        site = sites.get(id(layer)) if layer is not output else None
-        config = {**layer.get_config(), "activation": None} if site is not None and site.inline else layer.get_config()
-        new = layer.__class__.from_config(config)
-        origin[id(new)] = layer
-        return new
+        def clone(layer: keras.layers.Layer) -> keras.layers.Layer:
+            site = hidden(layer)
+            new = _without_activation(layer) if site is not None and site.inline else \
+                layer.__class__.from_config(layer.get_config())
+            origin[id(new)] = layer
+            return new
 
-    def call(layer: keras.layers.Layer, *args: Any, **kwargs: Any) -> Any:
-        original = origin.get(id(layer))
-        site = None if original is None or original is output else sites.get(id(original))
-        if site is None:
-            return layer(*args, **kwargs)
-        if site.inline:
-            normalised = keras.layers.BatchNormalization()(layer(*args, **kwargs))
-            return keras.layers.Activation(original.activation, name=f"{original.name}_activation")(normalised)
-        return layer(keras.layers.BatchNormalization()(args[0]), *args[1:], **kwargs)
+        def call(layer: keras.layers.Layer, *args: Any, **kwargs: Any) -> Any:
+            original = origin.get(id(layer))
+            site = None if original is None else hidden(original)
+            if site is None:
+                return layer(*args, **kwargs)
+            if site.inline:
+                return _activation_of(original, names)(normalisation()(layer(*args, **kwargs)))
+            source = getattr(args[0], "_keras_history", None)
+            if source is not None and isinstance(source[0], keras.layers.BatchNormalization):
+                return layer(*args, **kwargs)  # normalised already
+            return layer(normalisation()(args[0]), *args[1:], **kwargs)
 
-    try:
-        rebuilt = keras.models.clone_model(model, clone_function=clone, call_function=call)
-    except (ValueError, TypeError, NotImplementedError) as error:
-        raise ValueError(f"only a Sequential or functional model is rebuilt with batch normalisation ({error})") from error
-    rebuilt.name = f"{model.name}_bn"
+        try:
+            rebuilt = keras.models.clone_model(model, clone_function=clone, call_function=call)
+        except ValueError as error:
+            if "Functional" not in str(error) and "functional" not in str(error):
+                raise
+            raise ValueError(f"only a Sequential or functional model is rebuilt with batch normalisation ({error})") \
+                from error
+        rebuilt.name = f"{model.name}_bn"
+    if not added:
+        raise ValueError("the model has batch normalisation before every hidden activation already")
     return rebuilt
 
 
-def _normalised(layer: keras.layers.Layer, site: Any) -> list[keras.layers.Layer]:
-    """A fresh copy of ``layer``, with ``BatchNormalization`` before its activation when it is a hidden ``site``."""
-    if site is None:
-        return [layer.__class__.from_config(layer.get_config())]
-    if site.inline:
-        return [layer.__class__.from_config({**layer.get_config(), "activation": None}), keras.layers.BatchNormalization(),
-                keras.layers.Activation(layer.activation, name=f"{layer.name}_activation")]
-    return [keras.layers.BatchNormalization(), layer.__class__.from_config(layer.get_config())]
+class _Names:
+    """New layer names that no layer of the model (or an earlier new one) has."""
+
+    def __init__(self, taken: set[str]) -> None:
+        self.taken = set(taken)
+
+    def new(self, base: str) -> str:
+        name, number = base, 0
+        while name in self.taken:
+            number += 1
+            name = f"{base}_{number}"
+        self.taken.add(name)
+        return name
+
+
+def _without_activation(layer: keras.layers.Layer) -> keras.layers.Layer:
+    return layer.__class__.from_config({**layer.get_config(), "activation": None})
+
+
+def _activation_of(layer: keras.layers.Layer, names: _Names) -> keras.layers.Layer:
+    """``layer``'s own activation as an ``Activation`` layer named after it."""
+    return keras.layers.Activation(layer.activation, name=names.new(f"{layer.name}_activation"))
 
 
 def _swap(spec: str) -> Callable[[keras.Model, int], keras.Model]:

@@ -50,24 +50,29 @@ class Op:
 
 @dataclasses.dataclass(frozen=True)
 class Step:
-    """How a stackable model steps: Keras' ``optimizer`` ("adam" or "sgd"), its learning rate, SGD's momentum."""
+    """How a stackable model steps: Keras' ``optimizer`` ("adam" or "sgd"), its learning rate, and its
+    settings (Adam's ``beta_1``, ``beta_2``, ``epsilon``; SGD's ``momentum``, ``nesterov``) as sorted pairs."""
 
     optimizer: str
     learning_rate: float
-    momentum: float = 0.0
-    nesterov: bool = False
+    settings: tuple = ()
 
     def fused(self, variables: Any) -> Any:
         """This optimizer over a stack's ``variables``, one fused kernel per variable (:mod:`relulab.lab.stacked.fused`)."""
         from relulab.lab.stacked.fused import FusedAdam, FusedSGD
 
-        if self.optimizer == "adam":
-            return FusedAdam(variables, self.learning_rate)
-        return FusedSGD(variables, self.learning_rate, momentum=self.momentum, nesterov=self.nesterov)
+        fused = FusedAdam if self.optimizer == "adam" else FusedSGD
+        return fused(variables, self.learning_rate, **dict(self.settings))
 
     def __str__(self) -> str:
-        extra = f", momentum {self.momentum:g}{' (Nesterov)' if self.nesterov else ''}" if self.momentum else ""
-        return f"{'Adam' if self.optimizer == 'adam' else 'SGD'} at {self.learning_rate:g}{extra}"
+        settings = dict(self.settings)
+        if self.optimizer == "adam":
+            default = keras.optimizers.Adam()
+            extra = "".join(f", {key} {value:g}" for key, value in settings.items() if value != getattr(default, key))
+            return f"Adam at {self.learning_rate:g}{extra}"
+        momentum = settings.get("momentum", 0.0)
+        extra = f", momentum {momentum:g}{' (Nesterov)' if settings.get('nesterov') else ''}" if momentum else ""
+        return f"SGD at {self.learning_rate:g}{extra}"
 
 
 def unstackable_reason(model: keras.Model) -> str | None:
@@ -82,26 +87,51 @@ def unstackable_reason(model: keras.Model) -> str | None:
     return None
 
 
+# optimizer settings the stack does not reproduce, each refused by name when set
+UNSUPPORTED_SETTINGS = ("weight_decay", "clipnorm", "clipvalue", "global_clipnorm", "use_ema",
+                        "gradient_accumulation_steps", "loss_scale_factor")
+
+
 def step_of(model: keras.Model) -> Step:
     """``model``'s optimizer as a :class:`Step`; raises :class:`Unstackable` for a training setup the stack
-    does not reproduce (another optimizer or loss, a schedule, weight decay, clipping, EMA, accumulation)."""
+    does not reproduce: another optimizer, AMSGrad, a learning-rate schedule, any of
+    :data:`UNSUPPORTED_SETTINGS`, or a loss other than a default sparse categorical cross-entropy."""
     optimizer = getattr(model, "optimizer", None)
-    if type(optimizer) not in (keras.optimizers.Adam, keras.optimizers.SGD):
+    kind = {keras.optimizers.Adam: "adam", keras.optimizers.SGD: "sgd"}.get(type(optimizer))
+    if kind is None:
         return _refuse(f"its optimizer is {type(optimizer).__name__}, not Adam or SGD")
-    kind = "adam" if isinstance(optimizer, keras.optimizers.Adam) else "sgd"
-    if (kind == "adam" and optimizer.amsgrad) or optimizer.weight_decay or optimizer.clipnorm or optimizer.clipvalue \
-            or optimizer.global_clipnorm or optimizer.use_ema or optimizer.gradient_accumulation_steps:
-        return _refuse(f"its {type(optimizer).__name__} uses amsgrad, weight decay, clipping, EMA or gradient accumulation")
+    name = type(optimizer).__name__
+    for setting in UNSUPPORTED_SETTINGS:
+        if getattr(optimizer, setting, None):
+            return _refuse(f"its {name} sets {setting}={getattr(optimizer, setting)!r}, which the stack does not apply")
+    if kind == "adam" and optimizer.amsgrad:
+        return _refuse("its Adam uses AMSGrad, which the stack does not apply")
     if isinstance(optimizer._learning_rate, keras.optimizers.schedules.LearningRateSchedule):
-        return _refuse("its learning rate follows a schedule")
-    loss = getattr(model, "loss", None)
-    name = loss if isinstance(loss, str) else getattr(loss, "name", getattr(loss, "__name__", repr(loss)))
-    if name != "sparse_categorical_crossentropy":
-        return _refuse(f"its loss is {name}, not sparse_categorical_crossentropy")
+        return _refuse(f"its {name}'s learning rate follows a schedule")
+    _check_loss(getattr(model, "loss", None))
     rate = float(keras.ops.convert_to_numpy(optimizer.learning_rate))
     if kind == "adam":
-        return Step("adam", rate)
-    return Step("sgd", rate, float(optimizer.momentum), bool(optimizer.nesterov) and bool(optimizer.momentum))
+        return Step("adam", rate, (("beta_1", float(optimizer.beta_1)), ("beta_2", float(optimizer.beta_2)),
+                                   ("epsilon", float(optimizer.epsilon))))
+    momentum = float(optimizer.momentum)
+    return Step("sgd", rate, (("momentum", momentum), ("nesterov", bool(optimizer.nesterov) and momentum > 0)))
+
+
+def _check_loss(loss: Any) -> None:
+    """Raise :class:`Unstackable` unless ``loss`` is sparse categorical cross-entropy as the stack computes it: the
+    mean over the batch of the probabilities' cross-entropy (the name, the function, or the class at its defaults)."""
+    if loss == "sparse_categorical_crossentropy" or loss is keras.losses.sparse_categorical_crossentropy:
+        return
+    if type(loss) is keras.losses.SparseCategoricalCrossentropy:
+        default = keras.losses.SparseCategoricalCrossentropy().get_config()
+        changed = {key: value for key, value in loss.get_config().items()
+                   if key not in ("name", "dtype") and value != default.get(key)}
+        if not changed:
+            return
+        _refuse(f"its loss sets {', '.join(f'{key}={value!r}' for key, value in sorted(changed.items()))}, which "
+                f"the stack does not apply")
+    name = loss if isinstance(loss, str) else getattr(loss, "name", getattr(loss, "__name__", repr(loss)))
+    _refuse(f"its loss is {name}, not sparse_categorical_crossentropy")
 
 
 def describe(model: keras.Model) -> list[Op]:

@@ -1,6 +1,6 @@
 """Keras' Adam and SGD for a stack's variables through TensorFlow's fused kernels: one pass over each variable per step.
 
-Adam is Keras' ``Adam`` (no AMSGrad, no weight decay) with its defaults read from ``keras.optimizers.Adam``:
+Adam is Keras' ``Adam`` (no AMSGrad, no weight decay), its betas and epsilon given or Keras' defaults:
 ``m += (g - m)(1 - beta_1)``, ``v += (g^2 - v)(1 - beta_2)``, ``w -= lr_t m / (sqrt(v) + epsilon)`` with
 ``lr_t = lr sqrt(1 - beta_2^t) / (1 - beta_1^t)``: ``ResourceApplyAdam`` computes exactly this in one kernel,
 where Keras' optimizer runs about ten elementwise ops per variable (what that saves on the stacked MLP:
@@ -19,16 +19,17 @@ import tensorflow as tf
 
 
 class FusedAdam:
-    """Adam slots and step count for ``variables``, updated by ``apply(gradients)`` inside a tf.function."""
+    """Adam slots and step count for ``variables``, updated by ``apply(gradients)`` inside a tf.function;
+    ``beta_1``, ``beta_2`` and ``epsilon`` default to ``keras.optimizers.Adam``'s."""
 
-    def __init__(self, variables: Sequence[tf.Variable], learning_rate: float) -> None:
+    def __init__(self, variables: Sequence[tf.Variable], learning_rate: float, *, beta_1: float | None = None,
+                 beta_2: float | None = None, epsilon: float | None = None) -> None:
         reference = keras.optimizers.Adam(learning_rate)
-        if reference.amsgrad or reference.weight_decay:
-            raise ValueError("FusedAdam implements Adam without amsgrad and weight decay only.")
         self.variables = list(variables)
         self.learning_rate = float(learning_rate)
-        self.beta_1, self.beta_2 = float(reference.beta_1), float(reference.beta_2)
-        self.epsilon = float(reference.epsilon)
+        self.beta_1 = float(reference.beta_1 if beta_1 is None else beta_1)
+        self.beta_2 = float(reference.beta_2 if beta_2 is None else beta_2)
+        self.epsilon = float(reference.epsilon if epsilon is None else epsilon)
         self.m = [tf.Variable(tf.zeros_like(v), trainable=False) for v in self.variables]
         self.v = [tf.Variable(tf.zeros_like(v), trainable=False) for v in self.variables]
         self.iterations = tf.Variable(0, dtype=tf.int64, trainable=False)
