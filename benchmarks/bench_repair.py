@@ -16,9 +16,10 @@ dying ReLU, vanishing or exploding gradients, a collapsed signal -- or none, the
    ``REPAIR_MARGIN`` (5 points) above the broken run's, or within 5 points of the best healthy control
    on the same dataset;
 4. overhead: each healthy control fitted plainly and with ``default_monitors``, alternately, fresh
-   models, same seed and data; the ratio of the summed times (and the median per-case ratio), and the time
-   spent inside the monitors' own callbacks as a share of the monitored fits (pairs of whole fits differ by
-   up to 30% on a shared machine; this share does not).
+   models, same seed and data, garbage collected before each fit (a long run's collection can stall a fit by
+   seconds); the ratio of the summed times (and the median per-case ratio), and the time spent inside the
+   monitors' own callbacks over the plain fits' time (pairs of whole fits differ by up to 30% on a shared
+   machine; the time inside does not).
 
 Printed: one line per case, then per problem class recall and precision of both detections, the false
 alarms on the controls, mean accuracy before -> after repair, repair success and time, and the overhead.
@@ -36,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import gc
 import json
 import os
 import statistics
@@ -184,6 +186,7 @@ def overhead(cases: list[Case], epochs: int | None) -> list[tuple[str, float, fl
             for monitor in extra:
                 monitor.on_train_begin = timed(monitor.on_train_begin, spent)
                 monitor.on_epoch_end = timed(monitor.on_epoch_end, spent)
+            gc.collect()
             seconds[variant] = training.fit(model, dataset, seed=0, epochs=epochs or case.epochs,
                                             batch_size=case.batch_size, callbacks=extra).seconds
         timings.append((case.name, seconds["plain"], seconds["monitors"], sum(spent)))
@@ -251,10 +254,10 @@ def print_overhead(timings: list[tuple[str, float, float, float]]) -> None:
     print(f"\nmonitors' overhead on {len(timings)} controls (plain fit vs default_monitors, fresh model, same "
           f"seed and data): {plain:.1f} s -> {monitored:.1f} s, ratio of sums {monitored / plain:.2f}x, "
           f"median per case {statistics.median(ratios):.2f}x (a shared machine: indicative only)")
-    shares = [t[3] / t[2] for t in timings]
-    print(f"time inside the monitors (their on_train_begin and on_epoch_end): {inside:.2f} s, {100 * inside / monitored:.1f}% "
-          f"of the monitored fits' time, median per case {100 * statistics.median(shares):.1f}% (not blurred by noise: "
-          f"{1 / (1 - inside / monitored):.3f}x the fits without it)")
+    shares = [t[3] / t[1] for t in timings]
+    print(f"time inside the monitors (their on_train_begin and on_epoch_end): {inside:.2f} s, {100 * inside / plain:.1f}% "
+          f"of the plain fits' time, median per case {100 * statistics.median(shares):.1f}% (not blurred by noise "
+          f"in the monitored fits: {1 + inside / plain:.3f}x)")
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:

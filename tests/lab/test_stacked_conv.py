@@ -253,3 +253,27 @@ def test_a_run_stepped_by_sgd_in_a_stack_is_the_run_alone(optimizer, data):
             layer, weight = key.split("/")
             reference = np.asarray(getattr(first.get_layer(layer), weight))
             assert np.abs(value - reference).max() < 1e-4, (activation, key)
+
+
+def test_builds_that_differ_in_layer_names_only_stack_and_keep_their_own_names(data):
+    """Keras numbers unnamed layers globally: the same architecture built twice has other names, and still stacks."""
+    def unnamed(seed):
+        keras.utils.set_random_seed(seed)
+        model = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Conv2D(4, 2, activation="relu"),
+                                  keras.layers.Flatten(), keras.layers.Dense(10, activation="softmax")])
+        return compiled(model)
+
+    first, second = unnamed(0), unnamed(1)
+    assert [layer.name for layer in first.layers] != [layer.name for layer in second.layers]
+    stacks, alone = stacked_conv.stack_groups([first, second])
+    assert stacks == [[0, 1]] and alone == []
+    histories = stacked_conv.train_models([first, second], [0, 1], data, epochs=1, batch_size=32)
+    for model, history, seed in zip((first, second), histories, (0, 1)):
+        conv, dense = model.layers[0].name, model.layers[-1].name
+        assert {f"grad_norm/{conv}", f"grad_norm/{dense}", f"dead_fraction/{conv}"} <= set(history)
+        alone_history = training.fit(unnamed(seed), data, seed=seed, epochs=1, batch_size=32).history
+        np.testing.assert_allclose(history["loss"], alone_history["loss"], rtol=1e-4, atol=1e-5)
+    stack = ConvStack([first, second], [0, 1], batch_size=32)
+    stack.assign_to(second, 1)  # each run's weights go back under its own model's names
+    assert set(stack.weights(1)) == {f"{second.layers[0].name}/kernel", f"{second.layers[0].name}/bias",
+                                     f"{second.layers[-1].name}/kernel", f"{second.layers[-1].name}/bias"}

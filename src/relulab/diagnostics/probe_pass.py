@@ -6,7 +6,8 @@ saw (:mod:`relulab.diagnostics.recording`), and the activity is counted from tha
 (:class:`relulab.diagnostics.activity.ActivityCounter`). So ``diagnose`` and the monitors pay for one
 forward and one backward pass, not three forward passes and a backward one. Without targets it is one
 forward pass. Eager dispatch, not arithmetic, is most of the cost on small models: the one pass costs about
-the gradient pass alone.
+the gradient pass alone, and a :class:`ProbePass` kept across calls can be compiled (TensorFlow), which the
+monitors do when a ``fit`` plans enough passes for the trace to pay (:func:`worth_compiling`).
 """
 
 from __future__ import annotations

@@ -40,14 +40,6 @@ def _unit_axes(x: Any) -> tuple[int, ...]:
     return tuple(range(len(x.shape) - 1))
 
 
-def flat(pre: Any, activation: Activation, xp: Any = ops) -> Any:
-    """Boolean tensor: where ``pre`` lies in the flat (or small-slope) regime of a rectifier."""
-    below = pre <= activation.threshold
-    if activation.max_value is None:
-        return below
-    return xp.logical_or(below, pre >= activation.max_value)
-
-
 def per_unit_any(mask: Any, xp: Any = ops) -> Any:
     """Boolean per unit (last axis): True where ``mask`` holds for some example (or position)."""
     return xp.any(mask, axis=_unit_axes(mask))
@@ -56,8 +48,9 @@ def per_unit_any(mask: Any, xp: Any = ops) -> Any:
 def units_active(pre: Any, activation: Activation, xp: Any = ops) -> Any:
     """Boolean per unit: True where some example (or position) has ``pre`` outside the flat regime.
 
-    Written as the comparisons that hold outside it, not as the negation of :func:`flat`, so that a NaN is
-    outside neither regime on every path (a compiled graph may rewrite ``not (a <= b)`` as ``a > b``)."""
+    Written as the comparisons that hold outside it (``z > threshold``, and ``z < max_value`` when capped), not as
+    the negation of ``z <= threshold``, so that a NaN is never active on any path (a compiled graph may rewrite
+    ``not (a <= b)`` as ``a > b``)."""
     outside = pre > activation.threshold
     if activation.max_value is not None:
         outside = xp.logical_and(outside, pre < activation.max_value)

@@ -19,8 +19,6 @@ inside the step).
 
 from __future__ import annotations
 
-import dataclasses
-
 from collections.abc import Sequence
 
 import keras
@@ -62,12 +60,13 @@ class ConvStack(StackedSteps):
 
         self.convolution = _validate.one_of(convolution, CONVOLUTIONS, name="convolution", owner="ConvStack")
         described = [plan.describe(m) for m in models]
-        # An activation layer's name follows its class (re_lu, activation, ...): it may differ between runs,
-        # and each run keeps its own names in its history (activation_names).
-        shapes = [[dataclasses.replace(op, name="") if op.kind == "activation" else op for op in ops] for ops in described]
-        self.activation_names = [[op.name for op in ops if op.kind == "activation"] for ops in described]
-        if any(ops != shapes[0] for ops in shapes):
+        # Layer names may differ between runs (Keras numbers unnamed layers globally): runs stack by position,
+        # and each run keeps its own names for its weights and history (layer_names, activation_names).
+        if any(plan.architecture(m) != plan.architecture(models[0]) for m in models):
             raise ValueError("models of ConvStack must share one architecture (their layers and sizes).")
+        self.layer_names = [[op.name for op in ops] for ops in described]
+        self.activation_names = [[op.name for op in ops if op.kind == "activation"] for ops in described]
+        self.kernel_names = [[op.name for op in ops if op.kind in ("conv", "dense")] for ops in described]
         steps = {plan.step_of(m) for m in models}
         if len(steps) > 1:
             raise ValueError(f"models of ConvStack must share one optimizer and learning rate. Received: "
@@ -191,9 +190,10 @@ class ConvStack(StackedSteps):
             getattr(model.get_layer(layer), weight).assign(value)
 
     def weights(self, run: int) -> dict[str, np.ndarray]:
-        """Run ``run``'s current kernels and biases, ``{"conv_1/kernel": ...}``, shaped as in Keras."""
+        """Run ``run``'s current kernels and biases under its own layer names, ``{"conv_1/kernel": ...}``, shaped as
+        in Keras."""
         weights = {}
-        for op in self.ops:
+        for op, name in zip(self.ops, self.layer_names[run]):
             if op.kind in ("conv", "dense"):  # an inline activation's op has its layer's name too
                 kernel = self.kernels[op.name].numpy()
                 if op.kind == "conv":
@@ -201,7 +201,7 @@ class ConvStack(StackedSteps):
                     kernel = kernel[..., run * f:(run + 1) * f]
                 else:
                     kernel = kernel[run]
-                weights[f"{op.name}/kernel"] = kernel
+                weights[f"{name}/kernel"] = kernel
                 if op.get("bias"):
-                    weights[f"{op.name}/bias"] = self.biases[op.name][run].numpy()
+                    weights[f"{name}/bias"] = self.biases[op.name][run].numpy()
         return weights

@@ -87,7 +87,7 @@ def stack_groups(models: Sequence[keras.Model], *, min_stack: int = 2, max_stack
                 op.kind == "activation" and op.spec.split("(")[0] == "prelu" for op in plan.describe(model)):
             reason = "its PReLU slopes would not be handed back to the model"
         if reason is None:
-            groups.setdefault((tuple(plan.describe(model)), plan.step_of(model)), []).append(index)
+            groups.setdefault((plan.architecture(model), plan.step_of(model)), []).append(index)
         else:
             alone.append((index, reason))
     stacks = []
@@ -182,7 +182,7 @@ def diagnose(stack: ConvStack, x: tf.Tensor, y: tf.Tensor) -> list[dict[str, flo
             name = stack.activation_names[run][layer]
             group = next(g for g in activation.groups if g.start <= run < g.stop)
             logs.update(diag.history_entries(group, name, *map(float, fractions[run, layer])))
-        logs.update(diag.gradient_entries(norms[run], list(stack.kernels)))
+        logs.update(diag.gradient_entries(norms[run], stack.kernel_names[run]))
         entries.append(logs)
     return entries
 

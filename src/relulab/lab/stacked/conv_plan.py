@@ -51,7 +51,7 @@ class Op:
 @dataclasses.dataclass(frozen=True)
 class Step:
     """How a stackable model steps: Keras' ``optimizer`` ("adam" or "sgd"), its learning rate, and its
-    settings (Adam's ``beta_1``, ``beta_2``, ``epsilon``; SGD's ``momentum``, ``nesterov``) as sorted pairs."""
+    settings (Adam's ``beta_1``, ``beta_2``, ``epsilon``; SGD's ``momentum``, ``nesterov``) as (name, value) pairs."""
 
     optimizer: str
     learning_rate: float
@@ -132,6 +132,12 @@ def _check_loss(loss: Any) -> None:
                 f"the stack does not apply")
     name = loss if isinstance(loss, str) else getattr(loss, "name", getattr(loss, "__name__", repr(loss)))
     _refuse(f"its loss is {name}, not sparse_categorical_crossentropy")
+
+
+def architecture(model: keras.Model) -> tuple[Op, ...]:
+    """:func:`describe` without the layer names: what runs must share to stack (Keras names unnamed layers by
+    a global count, so two builds of one architecture differ in names only)."""
+    return tuple(dataclasses.replace(op, name="") for op in describe(model))
 
 
 def describe(model: keras.Model) -> list[Op]:
