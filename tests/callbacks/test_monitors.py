@@ -180,6 +180,18 @@ def test_a_probe_or_layer_that_does_not_fit_the_model_is_refused_when_training_s
         model().fit(X, Y, epochs=1, verbose=0, callbacks=[monitor])
 
 
+def test_only_the_examples_a_monitor_measures_are_checked():
+    x = np.repeat(X, 5, axis=0)  # 480 examples, probed on 5 of them
+    outside, inside = x.copy(), x.copy()
+    outside[1, 0] = np.nan  # not one of the 5 spread over the set (0, 120, 240, 359, 479)
+    inside[240, 0] = np.nan
+    dead = DeadUnitMonitor(outside, probe_size=5)
+    model().fit(X, Y, epochs=1, verbose=0, callbacks=[dead])
+    assert len(dead.x) == 5 and np.isfinite(dead.x).all()
+    with pytest.raises(ValueError, match="x of DeadUnitMonitor must be finite"):
+        model().fit(X, Y, epochs=1, verbose=0, callbacks=[DeadUnitMonitor(inside, probe_size=5)])
+
+
 @pytest.mark.skipif(keras.backend.backend() != "jax", reason="the JAX-only refusal of the batches-seen mode")
 def test_on_jax_the_monitor_asks_for_a_probe():
     model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, activation="relu", name="h")])

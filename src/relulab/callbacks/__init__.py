@@ -23,7 +23,7 @@ from relulab.callbacks.auto_repair import AutoRepair, AutoRepairWarning
 from relulab.callbacks.dead_units import DeadUnitMonitor, DeadUnitWarning
 from relulab.callbacks.gradient_flow import GradientFlowMonitor
 from relulab.callbacks.histograms import ActivationHistograms
-from relulab.diagnostics.probe import DEFAULT_PROBE_SIZE, subset
+from relulab.diagnostics.probe import DEFAULT_PROBE_SIZE, subset_unchecked
 
 __all__ = ["DEFAULT_PROBE_SIZE", "ActivationHistograms", "AutoRepair", "AutoRepairWarning", "DeadUnitMonitor", "DeadUnitWarning", "GradientFlowMonitor", "default_monitors"]
 
@@ -34,13 +34,11 @@ def default_monitors(x: Any, y: Any = None, *, probe_size: int | None = None) ->
 
     They measure in one forward and backward pass per epoch end (``SharedPass`` in
     :mod:`relulab.callbacks._monitor`): keep them next to each other in the ``callbacks`` list. Without ``y``
-    only the :class:`DeadUnitMonitor` is returned.
+    only the :class:`DeadUnitMonitor` is returned. Only the probe's examples are checked (finite, shaped for the
+    model) when training starts: a whole training set may be passed.
     """
-    import numpy as np
-
-    x, y = np.asarray(x), None if y is None else np.asarray(y)
     # without a size, each monitor takes its model's default when training starts (the same for both)
-    x_probe, y_probe = (x, y) if probe_size is None else subset(x, y, probe_size)
+    x_probe, y_probe = (x, y) if probe_size is None else subset_unchecked(x, y, probe_size)
     monitors: list[keras.callbacks.Callback] = [DeadUnitMonitor(x_probe, probe_size=probe_size)]
     if y_probe is not None:
         monitors.append(GradientFlowMonitor((x_probe, y_probe), probe_size=probe_size))

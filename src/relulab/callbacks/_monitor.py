@@ -31,7 +31,7 @@ import numpy as np
 
 from relulab import _validate
 from relulab.diagnostics.activity import DEFAULT_BATCH_SIZE
-from relulab.diagnostics.probe import check_probe, default_probe_size, subset
+from relulab.diagnostics.probe import check_probe, default_probe_size, subset_unchecked
 from relulab.diagnostics.probe_pass import ProbeMeasurement, ProbePass, worth_compiling
 
 Key = tuple[int, int | None]  # (epoch, batch or None): when a measurement was taken
@@ -162,11 +162,13 @@ class Monitor(keras.callbacks.Callback, abc.ABC):
         if self._shared is not None:
             self._shared.start(self)
         if self._probe is not None:
-            x, y = self._probe
-            x, y = check_probe(self.model, x, y if self.needs_targets else None, owner=self.owner)
-            if not self.model.built:  # Keras builds it at the first step; its layers are needed now
-                self.model(keras.ops.convert_to_tensor(x[:1]), training=False)
-            self.x, self.y = subset(x, y, self.probe_size or default_probe_size(self.model))
+            x, y = self._probe[0], self._probe[1] if self.needs_targets else None
+            if not self.model.built:  # Keras builds it at the first step; its layers (and probe size) are needed now
+                first, _ = check_probe(self.model, subset_unchecked(x, None, 1)[0], owner=self.owner)
+                self.model(keras.ops.convert_to_tensor(first), training=False)
+            # the probe first, then its checks: a whole training set is neither scanned nor copied
+            x, y = subset_unchecked(x, y, self.probe_size or default_probe_size(self.model))
+            self.x, self.y = check_probe(self.model, x, y, owner=self.owner)
         elif keras.backend.backend() == "jax":
             raise ValueError(
                 f"probe of {self.owner} is needed on the JAX backend, whose jitted training step cannot update "

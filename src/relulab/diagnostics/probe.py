@@ -133,3 +133,16 @@ def subset(x: np.ndarray, y: np.ndarray | None, size: int) -> tuple[np.ndarray, 
     """At most ``size`` examples of ``(x, y)``, spread evenly over the set (no randomness)."""
     index = spread(len(x), size)
     return x[index], None if y is None else y[index]
+
+
+def subset_unchecked(x: Any, y: Any, size: int) -> tuple[Any, Any]:
+    """:func:`subset` of ``(x, y)`` as given, before :func:`check_probe`, so that only the examples measured are
+    checked and copied (a monitor handed a whole training set); ``(x, y)`` unchanged when they are not arrays of
+    one length, for :func:`check_probe` to say what is wrong."""
+    try:
+        array, labels = np.asarray(x), None if y is None else np.asarray(y)
+    except (TypeError, ValueError):
+        return x, y
+    if array.ndim == 0 or (labels is not None and (labels.ndim == 0 or len(labels) != len(array))):
+        return x, y
+    return subset(array, labels, size)
