@@ -188,7 +188,8 @@ def test_only_the_examples_a_monitor_measures_are_checked():
     dead = DeadUnitMonitor(outside, probe_size=5)
     model().fit(X, Y, epochs=1, verbose=0, callbacks=[dead])
     assert len(dead.x) == 5 and np.isfinite(dead.x).all()
-    with pytest.raises(ValueError, match="x of DeadUnitMonitor must be finite"):
+    with pytest.raises(ValueError, match=r"x of DeadUnitMonitor must be finite.*\(in the probe: the 5 examples "
+                                         r"DeadUnitMonitor measures, spread over the 480 it was given\)"):
         model().fit(X, Y, epochs=1, verbose=0, callbacks=[DeadUnitMonitor(inside, probe_size=5)])
 
 
@@ -282,6 +283,18 @@ def test_a_model_without_an_input_is_built_before_its_layers_are_found():
     unbuilt.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
     history = unbuilt.fit(X, Y, epochs=1, verbose=0, callbacks=default_monitors(X, Y)).history
     assert KEYS <= set(history)
+
+
+
+def test_a_probe_that_does_not_fit_an_unbuilt_model_leaves_it_built_from_the_training_data():
+    keras.utils.set_random_seed(0)
+    unbuilt = keras.Sequential([keras.layers.Dense(4, activation="relu", name="h"),
+                                keras.layers.Dense(2, activation="softmax", name="out")])
+    unbuilt.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    with pytest.raises(ValueError, match=r"x of DeadUnitMonitor must have shape \(n, 4\)"):
+        unbuilt.fit(X, Y, epochs=1, verbose=0, callbacks=default_monitors(X[:, :3], Y))
+    assert tuple(unbuilt.inputs[0].shape)[1:] == (4,)  # Keras built it from X, not from the probe
+    unbuilt.fit(X, Y, epochs=1, verbose=0)  # and it still trains
 
 
 def test_a_monitor_of_a_pair_used_alone_is_measured_alone():

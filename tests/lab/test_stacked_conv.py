@@ -173,6 +173,10 @@ def test_a_loss_the_stack_does_not_compute_is_refused_by_its_setting():
         "its loss sets ignore_class=0, which the stack does not apply")
     assert unstackable_reason(with_loss("categorical_crossentropy")) == (
         "its loss is categorical_crossentropy, not sparse_categorical_crossentropy")
+    assert unstackable_reason(with_loss(["sparse_categorical_crossentropy"])) is None  # one output's loss in a list
+    weighted = build("relu", 0)
+    weighted.compile(optimizer="sgd", loss="sparse_categorical_crossentropy", loss_weights=[10.0])
+    assert unstackable_reason(weighted) == "its loss is weighted (loss_weights=[10.0]), which the stack does not apply"
 
 
 def test_adam_s_own_betas_and_epsilon_are_the_stack_s(data):
@@ -267,6 +271,11 @@ def test_builds_that_differ_in_layer_names_only_stack_and_keep_their_own_names(d
     assert [layer.name for layer in first.layers] != [layer.name for layer in second.layers]
     stacks, alone = stacked_conv.stack_groups([first, second])
     assert stacks == [[0, 1]] and alone == []
+    wider = compiled(keras.Sequential([keras.Input((9, 9, 1)), keras.layers.Conv2D(4, 2, activation="relu"),
+                                       keras.layers.Flatten(), keras.layers.Dense(10, activation="softmax")]))
+    assert stacked_conv.stack_groups([first, wider]) == ([], [
+        (0, "no other run shares its architecture, optimizer settings and learning rate"),
+        (1, "no other run shares its architecture, optimizer settings and learning rate")])
     histories = stacked_conv.train_models([first, second], [0, 1], data, epochs=1, batch_size=32)
     for model, history, seed in zip((first, second), histories, (0, 1)):
         conv, dense = model.layers[0].name, model.layers[-1].name

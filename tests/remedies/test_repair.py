@@ -113,9 +113,25 @@ def test_batch_norm_handles_shared_layers_outputs_names_and_existing_normalisati
     kinds = [type(layer).__name__ for layer in catalogue.batch_norm_model(normalised, seed=0).layers]
     assert kinds == ["Dense", "BatchNormalization", "Activation", "Dense", "BatchNormalization", "Activation", "Dense"]
     done = keras.Sequential([keras.Input((4,)), keras.layers.Dense(4), keras.layers.BatchNormalization(),
-                             keras.layers.Activation("relu"), keras.layers.Dense(2, activation="softmax")])
+                             keras.layers.Dropout(0.1), keras.layers.Activation("relu"),  # dropout looked through
+                             keras.layers.Dense(2, activation="softmax")])
     assert catalogue.applicable(done, "batch_norm") == (
         "the model has batch normalisation before every hidden activation already")
+    inputs = keras.Input((4,))
+    normalised = keras.layers.Dropout(0.1)(keras.layers.BatchNormalization()(keras.layers.Dense(4)(inputs)))
+    functional = keras.Model(inputs, keras.layers.Dense(2, activation="softmax")(keras.layers.Activation("relu")(normalised)))
+    assert catalogue.applicable(functional, "batch_norm") == (
+        "the model has batch normalisation before every hidden activation already")
+    # nothing to normalise, a model not built yet, channels first: each said, none raises anything else
+    no_hidden = keras.Sequential([keras.Input((4,)), keras.layers.Dense(4), keras.layers.Dense(2, activation="softmax")])
+    assert catalogue.applicable(no_hidden, "batch_norm") == "the model has no hidden activation"
+    unbuilt = keras.Sequential([keras.layers.Dense(4, activation="relu"), keras.layers.Dense(2, activation="softmax")])
+    assert catalogue.applicable(unbuilt, "batch_norm") == (
+        "the model is not built: give it a keras.Input or call it on data first")
+    first = keras.Sequential([keras.Input((3, 10)), keras.layers.Conv1D(4, 3, data_format="channels_first",
+                                                                        activation="relu"),
+                              keras.layers.Flatten(), keras.layers.Dense(3, activation="softmax")])
+    assert catalogue.applicable(first, "batch_norm").startswith("a channels_first model is not rebuilt")
 
 
 def test_every_seed_starts_every_candidate_from_fresh_weights_of_the_same_draw():

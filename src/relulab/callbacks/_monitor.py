@@ -88,6 +88,8 @@ class SharedPass:
         """``monitor``'s measurement at ``key``: the one taken for it at ``key`` already, else a new pass."""
         if self._key == key and self._result is not None and any(m is monitor for m in self._measured):
             return self._result
+        for partner in self._training:  # each takes its probe now if it waited for Keras to build the model
+            partner._ready()
         partners = self.partners(monitor)
         request = Request()
         for partner in partners:
@@ -98,6 +100,7 @@ class SharedPass:
         group = tuple(id(m) for m in partners)
         if group not in self._passes:
             self._passes[group] = monitor._probe_pass(request, min(m.batch_size for m in partners))
+        monitor.synced_model()
         self._result = self._passes[group](monitor.x, request.y)
         self._key, self._measured = key, partners
         return self._result
@@ -134,6 +137,7 @@ class Monitor(keras.callbacks.Callback, abc.ABC):
         self._seen: Any = None
         self._shared: SharedPass | None = None
         self._pass: ProbePass | None = None  # this fit's, when measured alone
+        self._waiting = False  # training began on an unbuilt model: the probe is taken once Keras has built it
         self._planned = 1  # probe passes this fit plans
         self._epoch = 0
         self.x: Any = None
@@ -161,14 +165,12 @@ class Monitor(keras.callbacks.Callback, abc.ABC):
         self._planned = (params.get("epochs") or 1) * per_epoch
         if self._shared is not None:
             self._shared.start(self)
+        self._waiting = False
         if self._probe is not None:
-            x, y = self._probe[0], self._probe[1] if self.needs_targets else None
-            if not self.model.built:  # Keras builds it at the first step; its layers (and probe size) are needed now
-                first, _ = check_probe(self.model, subset_unchecked(x, None, 1)[0], owner=self.owner)
-                self.model(keras.ops.convert_to_tensor(first), training=False)
-            # the probe first, then its checks: a whole training set is neither scanned nor copied
-            x, y = subset_unchecked(x, y, self.probe_size or default_probe_size(self.model))
-            self.x, self.y = check_probe(self.model, x, y, owner=self.owner)
+            if not self.model.built:  # Keras builds it from the training data at the first step: wait for that
+                self._waiting = True
+                return
+            self._take_probe()
         elif keras.backend.backend() == "jax":
             raise ValueError(
                 f"probe of {self.owner} is needed on the JAX backend, whose jitted training step cannot update "
@@ -176,18 +178,41 @@ class Monitor(keras.callbacks.Callback, abc.ABC):
             )
         self._prepare()
 
+    def _take_probe(self) -> None:
+        """``self.x``, ``self.y``: the probe's examples, picked first and then checked (a whole training set is
+        neither scanned nor copied)."""
+        x, y = self._probe[0], self._probe[1] if self.needs_targets else None
+        given = len(x) if hasattr(x, "__len__") else None
+        x, y = subset_unchecked(x, y, self.probe_size or default_probe_size(self.model))
+        try:
+            self.x, self.y = check_probe(self.model, x, y, owner=self.owner)
+        except ValueError as error:
+            if given is None or len(x) == given:
+                raise
+            raise ValueError(f"{error} (in the probe: the {len(x)} examples {self.owner} measures, spread over the "
+                             f"{given} it was given)") from None
+
+    def _ready(self) -> None:
+        """Take the probe and find what to measure, if training began on a model not built yet (built now)."""
+        if self._waiting:
+            self._waiting = False
+            self._take_probe()
+            self._prepare()
+
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
         self._epoch = epoch
         if self._seen is not None:
             self._seen.reset()
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        self._ready()
         values = self._seen_values() if self._seen is not None else self._probe_values((epoch, None))
         if logs is not None:
             logs.update(values)
         self._after_epoch(epoch, values)
 
     def _on_batch(self, batch: int, logs: dict | None = None) -> None:
+        self._ready()
         if (batch + 1) % self.batch_frequency == 0 and logs is not None:
             logs.update(self._probe_values((self._epoch, batch)))
 
@@ -216,8 +241,14 @@ class Monitor(keras.callbacks.Callback, abc.ABC):
             request = self._request()
             if self._pass is None:
                 self._pass = self._probe_pass(request, self.batch_size)
+            self.synced_model()
             self.measurement = self._pass(self.x, request.y)
         return self.measurement
+
+    def synced_model(self) -> keras.Model:
+        """The model, its variables holding the values training reached: on JAX, Keras keeps them in the trainer's
+        state during ``fit`` and puts them back when a callback reads ``self.model`` (a kept pass must not skip that)."""
+        return self.model
 
     def _probe_pass(self, request: Request, batch_size: int) -> ProbePass:
         """The pass for ``request`` this fit keeps: compiled when its planned passes make the trace pay."""

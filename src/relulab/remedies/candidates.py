@@ -100,11 +100,18 @@ def batch_norm_model(model: keras.Model, seed: int) -> keras.Model:
         ValueError: a subclassed model, one with nested models (Keras would reuse their weights), or one with
             batch normalisation before every hidden activation already.
     """
+    if not model.built or not getattr(model, "inputs", None):
+        raise ValueError("the model is not built: give it a keras.Input or call it on data first")
     if any(isinstance(layer, keras.Model) for layer in model.layers):
         raise ValueError("only a Sequential or functional model without nested models is rebuilt with batch "
                          "normalisation")
+    if any(getattr(layer, "data_format", None) == "channels_first" for layer in model.layers):
+        raise ValueError("a channels_first model is not rebuilt with batch normalisation (its axis would be the "
+                         "channels', which a separate activation layer does not say)")
     sites = {id(site.layer): site for site in find_sites(model)}
     outputs = set(getattr(model, "output_names", None) or ()) | {model.layers[-1].name}
+    if not any(site.layer.name not in outputs for site in sites.values()):
+        raise ValueError("the model has no hidden activation")
     names = _Names({layer.name for layer in model.layers})
     added: list[keras.layers.Layer] = []
 
@@ -127,7 +134,8 @@ def batch_norm_model(model: keras.Model, seed: int) -> keras.Model:
                 layers += [normalisation(), layer.__class__.from_config(layer.get_config())]
             else:
                 layers.append(layer.__class__.from_config(layer.get_config()))
-            previous = layer
+            if not isinstance(layer, PASS_THROUGH):  # BN -> Dropout -> activation is normalised already
+                previous = layer
         rebuilt = keras.Sequential(layers, name=f"{model.name}_bn")
     else:
         origin: dict[int, keras.layers.Layer] = {}  # clone -> the original layer
@@ -146,8 +154,7 @@ def batch_norm_model(model: keras.Model, seed: int) -> keras.Model:
                 return layer(*args, **kwargs)
             if site.inline:
                 return _activation_of(original, names)(normalisation()(layer(*args, **kwargs)))
-            source = getattr(args[0], "_keras_history", None)
-            if source is not None and isinstance(source[0], keras.layers.BatchNormalization):
+            if isinstance(_source(args[0]), keras.layers.BatchNormalization):
                 return layer(*args, **kwargs)  # normalised already
             return layer(normalisation()(args[0]), *args[1:], **kwargs)
 
@@ -162,6 +169,24 @@ def batch_norm_model(model: keras.Model, seed: int) -> keras.Model:
     if not added:
         raise ValueError("the model has batch normalisation before every hidden activation already")
     return rebuilt
+
+
+# layers that leave their input's normalisation as it is (in inference), looked through for a BatchNormalization
+PASS_THROUGH = (keras.layers.Dropout, keras.layers.GaussianNoise, keras.layers.GaussianDropout,
+                keras.layers.AlphaDropout, keras.layers.ActivityRegularization)
+
+
+def _source(tensor: Any) -> Any:
+    """The layer that produced the symbolic ``tensor``, looking through :data:`PASS_THROUGH` layers."""
+    while True:
+        history = getattr(tensor, "_keras_history", None)
+        layer = None if history is None else history[0]
+        if not isinstance(layer, PASS_THROUGH):
+            return layer
+        try:
+            tensor = layer.input
+        except (AttributeError, ValueError):  # a pass-through layer called more than once: look no further
+            return layer
 
 
 class _Names:

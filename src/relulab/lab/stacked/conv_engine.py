@@ -93,7 +93,8 @@ def stack_groups(models: Sequence[keras.Model], *, min_stack: int = 2, max_stack
     stacks = []
     for group in groups.values():
         if len(group) < min_stack:
-            alone.extend((i, "no other run shares its architecture") for i in group)
+            alone.extend((i, "no other run shares its architecture, optimizer settings and learning rate")
+                         for i in group)
         else:
             stacks.extend(balanced_chunks(group, max_stack))
     return stacks, alone

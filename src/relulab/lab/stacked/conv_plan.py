@@ -109,6 +109,10 @@ def step_of(model: keras.Model) -> Step:
     if isinstance(optimizer._learning_rate, keras.optimizers.schedules.LearningRateSchedule):
         return _refuse(f"its {name}'s learning rate follows a schedule")
     _check_loss(getattr(model, "loss", None))
+    weights = (model.get_compile_config() or {}).get("loss_weights") if hasattr(model, "get_compile_config") else None
+    if weights is not None and [float(w) for w in (weights.values() if isinstance(weights, dict) else
+                                                    weights if isinstance(weights, (list, tuple)) else [weights])] != [1.0]:
+        _refuse(f"its loss is weighted (loss_weights={weights!r}), which the stack does not apply")
     rate = float(keras.ops.convert_to_numpy(optimizer.learning_rate))
     if kind == "adam":
         return Step("adam", rate, (("beta_1", float(optimizer.beta_1)), ("beta_2", float(optimizer.beta_2)),
@@ -120,6 +124,10 @@ def step_of(model: keras.Model) -> Step:
 def _check_loss(loss: Any) -> None:
     """Raise :class:`Unstackable` unless ``loss`` is sparse categorical cross-entropy as the stack computes it: the
     mean over the batch of the probabilities' cross-entropy (the name, the function, or the class at its defaults)."""
+    if isinstance(loss, dict) and len(loss) == 1:  # one output's loss, given as a dict or a list
+        loss = next(iter(loss.values()))
+    elif not isinstance(loss, str) and hasattr(loss, "__len__") and hasattr(loss, "__getitem__") and len(loss) == 1:
+        loss = loss[0]
     if loss == "sparse_categorical_crossentropy" or loss is keras.losses.sparse_categorical_crossentropy:
         return
     if type(loss) is keras.losses.SparseCategoricalCrossentropy:
@@ -135,9 +143,10 @@ def _check_loss(loss: Any) -> None:
 
 
 def architecture(model: keras.Model) -> tuple[Op, ...]:
-    """:func:`describe` without the layer names: what runs must share to stack (Keras names unnamed layers by
-    a global count, so two builds of one architecture differ in names only)."""
-    return tuple(dataclasses.replace(op, name="") for op in describe(model))
+    """The input's shape and :func:`describe` without the layer names: what runs must share to stack (Keras
+    names unnamed layers by a global count, so two builds of one architecture differ in names only)."""
+    shape = tuple(model.inputs[0].shape[1:]) if len(model.inputs) == 1 else ()
+    return (Op("input", "", (("shape", shape),)), *(dataclasses.replace(op, name="") for op in describe(model)))
 
 
 def describe(model: keras.Model) -> list[Op]:
