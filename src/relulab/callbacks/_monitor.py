@@ -14,6 +14,9 @@ measure at an epoch's end (or batch) runs the forward and backward pass for all 
 that result. Keep them next to each other in the ``callbacks`` list, so that no callback changes the weights
 between them.
 
+A model that is not built when ``fit`` begins (a ``Sequential`` without ``keras.Input``) is built by Keras from the
+training data at the first step; its monitors take and check their probe at their first measurement, after it.
+
 A monitor keeps its pass (:class:`~relulab.diagnostics.probe_pass.ProbePass`) for the whole ``fit`` and, on
 TensorFlow, compiles it when the ``fit`` plans enough passes for the trace to pay
 (:func:`~relulab.diagnostics.probe_pass.worth_compiling`: the epochs, times the batch measurements per epoch
@@ -247,7 +250,8 @@ class Monitor(keras.callbacks.Callback, abc.ABC):
 
     def synced_model(self) -> keras.Model:
         """The model, its variables holding the values training reached: on JAX, Keras keeps them in the trainer's
-        state during ``fit`` and puts them back when a callback reads ``self.model`` (a kept pass must not skip that)."""
+        state during ``fit`` and puts them back when a callback reads ``self.model`` (a kept pass must not skip
+        that)."""
         return self.model
 
     def _probe_pass(self, request: Request, batch_size: int) -> ProbePass:

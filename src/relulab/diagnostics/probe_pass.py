@@ -110,7 +110,8 @@ class ProbePass:
             if gradients is not None:
                 gradients.add(grads, int(xb.shape[0]))
             outputs.append(ops.convert_to_numpy(y_pred))
-        return ProbeMeasurement(counter.result(), None if gradients is None else gradients.norms(), np.concatenate(outputs))
+        norms = None if gradients is None else gradients.norms()
+        return ProbeMeasurement(counter.result(), norms, np.concatenate(outputs))
 
     def _eager_batch(self, xb: Any, yb: Any, counter: ActivityCounter) -> tuple[list[np.ndarray], Any]:
         if yb is None:

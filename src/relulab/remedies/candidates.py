@@ -97,8 +97,9 @@ def batch_norm_model(model: keras.Model, seed: int) -> keras.Model:
     each call of a hidden activation.
 
     Raises:
-        ValueError: a subclassed model, one with nested models (Keras would reuse their weights), or one with
-            batch normalisation before every hidden activation already.
+        ValueError: a model not built, subclassed, with nested models (Keras would reuse their weights), with
+            ``channels_first`` layers, without a hidden activation, or with batch normalisation before every
+            hidden activation already; the message says which.
     """
     if not model.built or not getattr(model, "inputs", None):
         raise ValueError("the model is not built: give it a keras.Input or call it on data first")

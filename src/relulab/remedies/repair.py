@@ -96,9 +96,10 @@ def _train_alone(new: keras.Model, seed: int, split: _Split, test: tuple, *, epo
 
 def stack_groups(models: Sequence[keras.Model]) -> list[list[int]]:
     """Indices of ``models`` that the stacked engine trains side by side: groups of at least two that share an
-    architecture, optimizer and learning rate, in stacks of at most 5 (:func:`relulab.lab.stacked.conv_engine.stack_groups`
-    with ``write_back``). A model qualifies when :func:`~relulab.lab.stacked.conv_engine.unstackable_reason` finds
-    nothing (TensorFlow, float32, Adam or SGD without clipping, sparse categorical cross-entropy, a chain of
+    architecture, optimizer and learning rate, in stacks of at most 5
+    (:func:`relulab.lab.stacked.conv_engine.stack_groups` with ``write_back``). A model qualifies when
+    :func:`~relulab.lab.stacked.conv_engine.unstackable_reason` finds nothing (TensorFlow, float32, Adam or SGD
+    without clipping, sparse categorical cross-entropy, a chain of
     Dense/Conv2D/pooling/dropout layers with activations relulab knows, a softmax output) and it has no PReLU
     (the stack hands back kernels and biases, not PReLU slopes). The others train one after another."""
     if keras.backend.backend() != "tensorflow":

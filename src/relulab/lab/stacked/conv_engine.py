@@ -7,8 +7,8 @@ The integration point of the convolutional stack (:mod:`relulab.lab.stacked.conv
   each run's history (``loss``, ``accuracy``, ``val_loss``, ``val_accuracy`` and, with diagnostics,
   ``dead_fraction/<activation layer>``, ``sparsity/...``, ``saturation/...``, ``grad_norm/<kernel layer>``,
   ``grad_ratio``), in the order given;
-- :func:`stack_groups` says which models train together (groups of one architecture, optimizer and learning rate) and
-  why the others train alone; ``relulab.remedies.repair`` uses it with ``write_back``;
+- :func:`stack_groups` says which models train together (groups of one architecture, optimizer and learning
+  rate) and why the others train alone; ``relulab.remedies.repair`` uses it with ``write_back``;
 - :func:`fit_all` stacks what it can (:func:`stack_groups`) and trains the rest
   with :func:`relulab.training.fit`, returning the histories and one note per model that fell back;
 - :func:`train_runs` does the same for the lab's runs of a user's model (``relulab compare --model``), for
@@ -76,8 +76,8 @@ def train_models(models: Sequence[keras.Model], seeds: Sequence[int], dataset: A
 
 def stack_groups(models: Sequence[keras.Model], *, min_stack: int = 2, max_stack: int = MAX_STACK,
                  write_back: bool = False) -> tuple[list[list[int]], list[tuple[int, str]]]:
-    """Which of ``models`` train together: stacks (index lists) of one architecture, optimizer and learning rate, each group
-    of at least ``min_stack`` cut into stacks of at most ``max_stack`` with balanced sizes; and ``(index, why)``
+    """Which of ``models`` train together: stacks (index lists) of one architecture, optimizer and learning rate,
+    each group of at least ``min_stack`` cut into stacks of at most ``max_stack`` with balanced sizes; and ``(index, why)``
     for each model that trains alone. With ``write_back`` a model with PReLU trains alone too:
     :meth:`~relulab.lab.stacked.conv.ConvStack.assign_to` hands back kernels and biases, not its slopes."""
     alone, groups = [], {}
@@ -103,8 +103,8 @@ def stack_groups(models: Sequence[keras.Model], *, min_stack: int = 2, max_stack
 def fit_all(models: Sequence[keras.Model], seeds: Sequence[int], dataset: Any, *, epochs: int, batch_size: int,
             diagnostics: bool = True, min_stack: int = 2,
             max_stack: int = MAX_STACK) -> tuple[list[dict[str, list[float]]], list[str]]:
-    """Each model's history: stacked by architecture, optimizer and learning rate where possible (stacks of at most
-    ``max_stack`` runs, sizes balanced), else ``training.fit``.
+    """Each model's history: stacked by architecture, optimizer and learning rate where possible (stacks of at
+    most ``max_stack`` runs, sizes balanced), else ``training.fit``.
 
     Returns the histories in the order given and one line per model that was trained alone, saying why.
     """

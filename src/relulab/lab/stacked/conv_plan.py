@@ -58,7 +58,8 @@ class Step:
     settings: tuple = ()
 
     def fused(self, variables: Any) -> Any:
-        """This optimizer over a stack's ``variables``, one fused kernel per variable (:mod:`relulab.lab.stacked.fused`)."""
+        """This optimizer over a stack's ``variables``: one fused kernel per variable
+        (:mod:`relulab.lab.stacked.fused`)."""
         from relulab.lab.stacked.fused import FusedAdam, FusedSGD
 
         fused = FusedAdam if self.optimizer == "adam" else FusedSGD
@@ -109,9 +110,8 @@ def step_of(model: keras.Model) -> Step:
     if isinstance(optimizer._learning_rate, keras.optimizers.schedules.LearningRateSchedule):
         return _refuse(f"its {name}'s learning rate follows a schedule")
     _check_loss(getattr(model, "loss", None))
-    weights = (model.get_compile_config() or {}).get("loss_weights") if hasattr(model, "get_compile_config") else None
-    if weights is not None and [float(w) for w in (weights.values() if isinstance(weights, dict) else
-                                                    weights if isinstance(weights, (list, tuple)) else [weights])] != [1.0]:
+    weights = (model.get_compile_config() or {}).get("loss_weights")
+    if weights is not None and _flat_weights(weights) != [1.0]:
         _refuse(f"its loss is weighted (loss_weights={weights!r}), which the stack does not apply")
     rate = float(keras.ops.convert_to_numpy(optimizer.learning_rate))
     if kind == "adam":
@@ -119,6 +119,13 @@ def step_of(model: keras.Model) -> Step:
                                    ("epsilon", float(optimizer.epsilon))))
     momentum = float(optimizer.momentum)
     return Step("sgd", rate, (("momentum", momentum), ("nesterov", bool(optimizer.nesterov) and momentum > 0)))
+
+
+def _flat_weights(weights: Any) -> list[float]:
+    """``compile(loss_weights=...)`` as a list of numbers: a number, a list or a dict of them."""
+    if isinstance(weights, dict):
+        weights = list(weights.values())
+    return [float(w) for w in (weights if isinstance(weights, (list, tuple)) else [weights])]
 
 
 def _check_loss(loss: Any) -> None:
