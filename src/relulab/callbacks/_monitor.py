@@ -18,7 +18,7 @@ A model that is not built when ``fit`` begins (a ``Sequential`` without ``keras.
 training data at the first step; its monitors take and check their probe at their first measurement, after it.
 
 A monitor keeps its pass (:class:`~relulab.diagnostics.probe_pass.ProbePass`) for the whole ``fit`` and, on
-TensorFlow, compiles it when the ``fit`` plans enough passes for the trace to pay
+TensorFlow and JAX, compiles it when the ``fit`` plans enough passes for the trace to pay
 (:func:`~relulab.diagnostics.probe_pass.worth_compiling`: the epochs, times the batch measurements per epoch
 plus one with ``batch_frequency``).
 """

@@ -75,10 +75,11 @@ def loss_gradients(
 
 def backend_gradients(
     model: keras.Model, variables: Sequence[keras.Variable], x: Any, y: Any, loss_fn: Callable[..., Any],
-    sites: Sequence[Site] = (),
+    sites: Sequence[Site] = (), state: tuple[list[Any], list[Any]] | None = None,
 ) -> tuple[list[Any], Any, Seen]:
-    """:func:`loss_gradients` with the gradients as the backend's tensors (None where unused). On TensorFlow
-    it also runs inside a ``tf.function`` (:class:`relulab.diagnostics.probe_pass.ProbePass` compiles it)."""
+    """:func:`loss_gradients` with the gradients as the backend's tensors (None where unused). It also runs
+    inside a ``tf.function`` or, given the model's ``state`` (its trainable and non-trainable values) as
+    arguments, inside ``jax.jit`` (:class:`relulab.diagnostics.probe_pass.ProbePass` compiles it)."""
     backend = keras.backend.backend()
     seen: Seen = []
 
@@ -95,8 +96,7 @@ def backend_gradients(
     elif backend == "jax":
         import jax
 
-        trainable = [v.value for v in model.trainable_variables]
-        non_trainable = [v.value for v in model.non_trainable_variables]
+        trainable, non_trainable = state if state is not None else model_state(model)
 
         def loss_of(values: list[Any]) -> tuple[Any, tuple[Any, list[tuple[Any, Any]]]]:
             seen.clear()  # traced afresh on every call: the sites seen are those of this trace
@@ -120,6 +120,11 @@ def backend_gradients(
     else:
         raise NotImplementedError(f"gradients on the {backend!r} backend")
     return list(grads), y_pred, seen
+
+
+def model_state(model: keras.Model) -> tuple[list[Any], list[Any]]:
+    """The values of ``model``'s trainable and non-trainable variables (what ``stateless_call`` takes)."""
+    return [v.value for v in model.trainable_variables], [v.value for v in model.non_trainable_variables]
 
 
 class GradientSum:

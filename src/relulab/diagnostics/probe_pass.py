@@ -22,7 +22,7 @@ import numpy as np
 from keras import ops
 
 from relulab.diagnostics.activity import DEFAULT_BATCH_SIZE, ActivityCounter, LayerActivity, site_stats
-from relulab.diagnostics.gradients import GradientSum, backend_gradients, loss_gradients
+from relulab.diagnostics.gradients import GradientSum, backend_gradients, loss_gradients, model_state
 from relulab.diagnostics.probe import has_positions
 from relulab.diagnostics.recording import Tap
 from relulab.diagnostics.sites import Site, find_sites, kernel_layers
@@ -55,29 +55,33 @@ class ProbeMeasurement:
         return spread_of(self.outputs)
 
 
-# How many passes a fit must plan before the monitors compile theirs (:func:`worth_compiling`), from the
-# timings in :class:`ProbePass`'s docstring: a dense model's trace costs about 8 eager passes; with positions
-# (a convolution) the compiled pass saves more than the trace from its second run on.
-COMPILE_PASSES = 10
-COMPILE_PASSES_WITH_POSITIONS = 2
+# How many passes a fit must plan before the monitors compile theirs (:func:`worth_compiling`), per backend, for a
+# dense model and for one whose activations have positions (a convolution), from the timings in
+# :class:`ProbePass`'s docstring: a compiled pass must save its trace (and on JAX, XLA's compilation).
+COMPILE_PASSES = {"tensorflow": (10, 2), "jax": (20, 50)}
 
 
 def worth_compiling(model: keras.Model, passes: int) -> bool:
     """Whether :class:`ProbePass` should be compiled for ``passes`` passes over ``model``'s probe: at least
-    :data:`COMPILE_PASSES_WITH_POSITIONS` for a model whose activations have positions, at least
-    :data:`COMPILE_PASSES` for any other."""
-    return passes >= (COMPILE_PASSES_WITH_POSITIONS if has_positions(model) else COMPILE_PASSES)
+    :data:`COMPILE_PASSES` of the backend (never on PyTorch, whose eager pass is cheap)."""
+    thresholds = COMPILE_PASSES.get(keras.backend.backend())
+    return thresholds is not None and passes >= thresholds[1 if has_positions(model) else 0]
 
 
 class ProbePass:
     """:func:`measure_probe` for one model, its ``sites`` and ``loss_fn``: call it with a probe, as often as needed.
 
-    With ``compiled=True`` (TensorFlow; elsewhere the pass stays eager) each batch is one ``tf.function`` call
-    that also reduces every registry site's values to :func:`~relulab.diagnostics.activity.site_stats` where
-    they are, so only per-unit flags leave the graph (a custom activation's values still come out, for its
-    derivative). Measured on this 2-core CPU: 1.7 ms a pass instead of 6 ms for a 64-64 MLP on 1,024 digits, 10
-    instead of 55 ms for a two-convolution CNN on 256 Fashion-MNIST images, after a first call of 45-70 ms (the
-    trace). So it pays when the pass repeats: the monitors compile it for a ``fit`` of several passes.
+    With ``compiled=True`` (TensorFlow and JAX; on PyTorch the pass stays eager) each batch is one ``tf.function``
+    or ``jax.jit`` call that also reduces every registry site's values to
+    :func:`~relulab.diagnostics.activity.site_stats` where they are, so only per-unit flags leave it (a custom
+    activation's values still come out, for its derivative). Measured on this 2-core CPU, per pass:
+
+    - TensorFlow: 1.7 ms instead of 6 ms for a 64-64 MLP on 1,024 digits, 10 instead of 55 ms for a
+      two-convolution CNN on 256 Fashion-MNIST images, after a first call of 45-70 ms (the trace);
+    - JAX: 1.2 instead of 12.6 ms for the MLP, 5.4 instead of 21.5 ms for a CNN on 256 digits, 41 instead of 67 ms
+      on Fashion-MNIST, after a first call of 220 ms (MLP) to 760 ms (CNN) (trace and XLA compilation).
+
+    So it pays when the pass repeats: the monitors compile it for a ``fit`` of enough passes (:func:`worth_compiling`).
     """
 
     def __init__(
@@ -90,7 +94,7 @@ class ProbePass:
         compiled: bool = False,
     ) -> None:
         self.model, self.sites, self.loss_fn, self.batch_size = model, list(sites), loss_fn, batch_size
-        self.compiled = compiled and keras.backend.backend() == "tensorflow"
+        self.compiled = compiled and keras.backend.backend() in COMPILE_PASSES
         self._step: Any = None
         self._calls: list[tuple[Site, int, int]] = []  # per activation call of a traced pass: site, rank, units
         self._variables: list[Any] = [] if loss_fn is None else [layer.kernel for _, layer in kernel_layers(model)]
@@ -124,9 +128,7 @@ class ProbePass:
 
     def _compiled_batch(self, xb: Any, yb: Any, counter: ActivityCounter) -> tuple[list[np.ndarray], Any]:
         if self._step is None:
-            import tensorflow as tf
-
-            self._step = tf.function(self._traced_step, reduce_retracing=True, autograph=False)
+            self._step = self._compile()
         grads, y_pred, values = self._step(xb, yb)
         for (site, rank, units), value in zip(self._calls, values):
             if "pre" in value:  # a custom activation: its derivative is taken on the concrete values
@@ -137,15 +139,30 @@ class ProbePass:
                  for v, g in zip(self._variables, grads)]
         return grads, y_pred
 
-    def _traced_step(self, xb: Any, yb: Any) -> tuple[list[Any], Any, list[dict[str, Any]]]:
-        """One batch inside ``tf.function``: what each activation call saw, reduced in place where it can be."""
+    def _compile(self) -> Callable[[Any, Any], Any]:
+        """:meth:`_traced_step` as one compiled call of ``(xb, yb)``: ``tf.function``, or ``jax.jit`` with the
+        model's variable values as arguments (read at each call, so the weights are never frozen into it)."""
+        if keras.backend.backend() == "tensorflow":
+            import tensorflow as tf
+
+            return tf.function(self._traced_step, reduce_retracing=True, autograph=False)
+        import jax
+
+        jitted = jax.jit(lambda state, xb, yb: self._traced_step(xb, yb, state))
+        return lambda xb, yb: jitted(model_state(self.model), xb, yb)
+
+    def _traced_step(self, xb: Any, yb: Any, state: Any = None) -> tuple[list[Any], Any, list[dict[str, Any]]]:
+        """One batch as it is traced: what each activation call saw, reduced in place where it can be. ``state``:
+        the model's variable values on JAX (``stateless_call``), None on TensorFlow (its variables)."""
         seen: list[tuple[Site, Any, Any]] = []
         if yb is None:
             with Tap(self.sites, lambda site, pre, out: seen.append((site, pre, out)), exclusive=True):
-                y_pred = self.model(xb, training=False)
+                y_pred = self.model(xb, training=False) if state is None else \
+                    self.model.stateless_call(*state, xb, training=False)[0]
             grads: list[Any] = []
         else:
-            grads, y_pred, seen = backend_gradients(self.model, self._variables, xb, yb, self.loss_fn, self.sites)
+            grads, y_pred, seen = backend_gradients(self.model, self._variables, xb, yb, self.loss_fn, self.sites,
+                                                    state)
         self._calls = [(site, len(out.shape), int(out.shape[-1]) if len(out.shape) > 1 else 1) for site, _, out in seen]
         values = [site_stats(site, pre, out) if ActivityCounter.measures_in_place(site) else {"pre": pre, "out": out}
                   for site, pre, out in seen]
