@@ -179,7 +179,7 @@ def test_a_loss_the_stack_does_not_compute_is_refused_by_its_setting():
     assert unstackable_reason(weighted) == "its loss is weighted (loss_weights=[10.0]), which the stack does not apply"
 
 
-def test_adam_s_own_betas_and_epsilon_are_the_stack_s(data):
+def test_adam_keeps_its_own_betas_and_epsilon_in_the_stack(data):
     """A non-default Adam trains in the stack as alone, and never in one stack with the default Adam."""
     def tuned(activation, seed):
         return compiled(build(activation, seed), keras.optimizers.Adam(3e-3, beta_1=0.5, beta_2=0.9, epsilon=1e-2))
