@@ -53,7 +53,8 @@ class SharedPass:
     """One probe pass per epoch end (or measured batch) for all the monitors that joined it.
 
     Monitors share only when they watch the same model on equal probe inputs (checked once per ``fit``);
-    one that does not measures alone.
+    one that does not measures alone. A monitor no one joined has a pass of its own, so every measurement goes
+    through here.
     """
 
     def __init__(self) -> None:
@@ -138,10 +139,9 @@ class Monitor(keras.callbacks.Callback, abc.ABC):
             self.on_train_batch_end = self._on_batch  # only then: a per-step callback costs every step
         self.batch_frequency = batch_frequency
         self._seen: Any = None
-        self._shared: SharedPass | None = None
-        self._pass: ProbePass | None = None  # this fit's, when measured alone
+        self._shared = SharedPass()  # its own until default_monitors joins it to a partner's
+        self._shared.join(self)
         self._waiting = False  # training began on an unbuilt model: the probe is taken once Keras has built it
-        self._planned = 1  # probe passes this fit plans
         self._epoch = 0
         self.x: Any = None
         self.y: Any = None
@@ -161,13 +161,7 @@ class Monitor(keras.callbacks.Callback, abc.ABC):
     def on_train_begin(self, logs: dict | None = None) -> None:
         self._stop_seen()
         self.measurement = None
-        self._pass = None
-        params = self.params or {}
-        steps = params.get("steps") or 0
-        per_epoch = 1 + (steps // self.batch_frequency if self.batch_frequency else 0)
-        self._planned = (params.get("epochs") or 1) * per_epoch
-        if self._shared is not None:
-            self._shared.start(self)
+        self._shared.start(self)
         self._waiting = False
         if self._probe is not None:
             if not self.model.built:  # Keras builds it from the training data at the first step: wait for that
@@ -237,15 +231,8 @@ class Monitor(keras.callbacks.Callback, abc.ABC):
         """Find what to measure on ``self.model``; start the batches-seen counter when there is no probe."""
 
     def _measure(self, key: Key) -> ProbeMeasurement:
-        """The probe measured now (``key``: this epoch and batch), in the shared pass when there is one."""
-        if self._shared is not None:
-            self.measurement = self._shared.measure(self, key)
-        else:
-            request = self._request()
-            if self._pass is None:
-                self._pass = self._probe_pass(request, self.batch_size)
-            self.synced_model()
-            self.measurement = self._pass(self.x, request.y)
+        """The probe measured now (``key``: this epoch and batch), in the pass it shares (or has alone)."""
+        self.measurement = self._shared.measure(self, key)
         return self.measurement
 
     def synced_model(self) -> keras.Model:
@@ -255,9 +242,13 @@ class Monitor(keras.callbacks.Callback, abc.ABC):
         return self.model
 
     def _probe_pass(self, request: Request, batch_size: int) -> ProbePass:
-        """The pass for ``request`` this fit keeps: compiled when its planned passes make the trace pay."""
+        """The pass for ``request`` this fit keeps: compiled when the passes it plans (the epochs, times one plus
+        the batch measurements of an epoch) make the trace pay."""
+        params = self.params or {}
+        per_epoch = 1 + ((params.get("steps") or 0) // self.batch_frequency if self.batch_frequency else 0)
+        planned = (params.get("epochs") or 1) * per_epoch
         return ProbePass(self.model, request.sites, request.loss_fn, batch_size=batch_size,
-                         compiled=worth_compiling(self.model, self._planned))
+                         compiled=worth_compiling(self.model, planned))
 
     @abc.abstractmethod
     def _request(self) -> Request:

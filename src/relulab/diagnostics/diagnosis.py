@@ -70,8 +70,13 @@ def kernel_scale(layer: keras.layers.Layer | None) -> float | None:
     kernel = getattr(layer, "kernel", None)
     if kernel is None or len(kernel.shape) < 2:
         return None
-    values = np.asarray(keras.ops.convert_to_numpy(kernel), "float64")
-    fan_in = values.size // values.shape[-1]
+    return _over_he(keras.ops.convert_to_numpy(kernel))
+
+
+def _over_he(kernel: np.ndarray) -> float | None:
+    """The standard deviation of ``kernel``'s entries over He's ``sqrt(2 / fan_in)``; None for an empty one."""
+    values = np.asarray(kernel, "float64")
+    fan_in = values.size // values.shape[-1] if values.shape[-1] else 0
     return float(values.std() / math.sqrt(2.0 / fan_in)) if fan_in else None
 
 
@@ -85,10 +90,10 @@ def initial_scale(layer: keras.layers.Layer | None) -> float | None:
         config = initializer.get_config()
         if "seed" in config:
             initializer = type(initializer).from_config({**config, "seed": 0})
-        drawn = np.asarray(keras.ops.convert_to_numpy(initializer(tuple(kernel.shape), dtype="float32")), "float64")
+        drawn = keras.ops.convert_to_numpy(initializer(tuple(kernel.shape), dtype="float32"))
     except Exception:  # noqa: BLE001  (a user's initializer: unknown is the answer)
         return None
-    return float(drawn.std() / math.sqrt(2.0 / (drawn.size // drawn.shape[-1])))
+    return _over_he(drawn)
 
 
 def layer_facts(site: Site, activity: LayerActivity, *, output: bool = False) -> LayerFacts:

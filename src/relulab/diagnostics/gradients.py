@@ -22,7 +22,7 @@ import numpy as np
 from keras import ops
 
 from relulab.diagnostics.recording import Tap
-from relulab.diagnostics.sites import Site, kernel_layers
+from relulab.diagnostics.sites import Site
 from relulab.diagnostics.targets import choose_loss
 
 
@@ -68,9 +68,13 @@ def loss_gradients(
     carry no gradient), so that one pass serves the activity and the gradient measurements.
     """
     grads, y_pred, seen = backend_gradients(model, variables, x, y, loss_fn, sites)
-    grads = [np.zeros(v.shape, "float64") if g is None else ops.convert_to_numpy(g).astype("float64")
-             for v, g in zip(variables, grads)]
-    return grads, y_pred, seen
+    return as_numpy(variables, grads), y_pred, seen
+
+
+def as_numpy(variables: Sequence[keras.Variable], grads: Sequence[Any]) -> list[np.ndarray]:
+    """The backend's gradients of ``variables`` as float64 NumPy arrays, zeros where a gradient is None (unused)."""
+    return [np.zeros(v.shape, "float64") if g is None else ops.convert_to_numpy(g).astype("float64")
+            for v, g in zip(variables, grads)]
 
 
 def backend_gradients(
@@ -128,13 +132,13 @@ def model_state(model: keras.Model) -> tuple[list[Any], list[Any]]:
 
 
 class GradientSum:
-    """The mean-loss gradient of each kernel over a probe processed in batches (their size-weighted sum)."""
+    """The mean-loss gradient of each kernel over a probe processed in batches (their size-weighted sum);
+    ``named``: the model's ``(name, layer)`` kernel layers (:func:`~relulab.diagnostics.sites.kernel_layers`)."""
 
-    def __init__(self, model: keras.Model, size: int) -> None:
-        self.named = kernel_layers(model)
-        self.variables = [layer.kernel for _, layer in self.named]
+    def __init__(self, named: Sequence[tuple[str, keras.layers.Layer]], size: int) -> None:
+        self.named = list(named)
         self.size = size
-        self._total = [np.zeros(v.shape, "float64") for v in self.variables]
+        self._total = [np.zeros(layer.kernel.shape, "float64") for _, layer in self.named]
 
     def add(self, grads: Sequence[np.ndarray], examples: int) -> None:
         for total, grad in zip(self._total, grads):

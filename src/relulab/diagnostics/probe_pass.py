@@ -22,7 +22,7 @@ import numpy as np
 from keras import ops
 
 from relulab.diagnostics.activity import DEFAULT_BATCH_SIZE, ActivityCounter, LayerActivity, site_stats
-from relulab.diagnostics.gradients import GradientSum, backend_gradients, loss_gradients, model_state
+from relulab.diagnostics.gradients import GradientSum, as_numpy, backend_gradients, loss_gradients, model_state
 from relulab.diagnostics.probe import has_positions
 from relulab.diagnostics.recording import Tap
 from relulab.diagnostics.sites import Site, find_sites, kernel_layers
@@ -97,14 +97,15 @@ class ProbePass:
         self.compiled = compiled and keras.backend.backend() in COMPILE_PASSES
         self._step: Any = None
         self._calls: list[tuple[Site, int, int]] = []  # per activation call of a traced pass: site, rank, units
-        self._variables: list[Any] = [] if loss_fn is None else [layer.kernel for _, layer in kernel_layers(model)]
+        self._kernels = [] if loss_fn is None else kernel_layers(model)  # (name, layer): the gradients' variables
+        self._variables = [layer.kernel for _, layer in self._kernels]
 
     def __call__(self, x: np.ndarray, y: np.ndarray | None = None) -> ProbeMeasurement:
         """Activity of the sites, and with ``y`` (fitted to ``loss_fn``) the kernel gradient norms, of the model on
         the already checked probe ``x``. The gradient is that of the mean loss over the whole probe: the batches'
         gradients weighted by size."""
         counter = ActivityCounter(self.sites)
-        gradients = None if y is None or self.loss_fn is None else GradientSum(self.model, len(x))
+        gradients = None if y is None or self.loss_fn is None else GradientSum(self._kernels, len(x))
         outputs = []
         for start in range(0, len(x), self.batch_size):
             xb = ops.convert_to_tensor(x[start:start + self.batch_size])
@@ -135,9 +136,7 @@ class ProbePass:
                 counter.update(site, value["pre"], value["out"])
             else:
                 counter.add(site, value, int(xb.shape[0]) if rank > 1 else 1, units)
-        grads = [np.zeros(v.shape, "float64") if g is None else np.asarray(g, "float64")
-                 for v, g in zip(self._variables, grads)]
-        return grads, y_pred
+        return as_numpy(self._variables, grads), y_pred
 
     def _compile(self) -> Callable[[Any, Any], Any]:
         """:meth:`_traced_step` as one compiled call of ``(xb, yb)``: ``tf.function``, or ``jax.jit`` with the
