@@ -133,3 +133,22 @@ def test_a_nan_unit_is_counted_alike_by_the_compiled_and_the_eager_pass():
     compiled = ProbePass(model, sites, compiled=True)(X).activity["relu"]
     assert not eager.finite and not compiled.finite
     assert compiled.dead_units == eager.dead_units == (0, 1, 2, 3, 5)  # NaN is on neither side: never active
+
+
+@pytest.mark.parametrize("loss", [LOSS, keras.losses.SparseCategoricalCrossentropy()], ids=["function", "Loss"])
+@pytest.mark.parametrize("compiled", [False, True], ids=["eager", "compiled"])
+@pytest.mark.parametrize("batch_size", [1024, 64])
+def test_the_gradient_is_the_mean_losss_in_closed_form(batch_size, compiled, loss):
+    """Softmax regression: d(mean cross-entropy)/dW = X^T (softmax(XW + b) - onehot(y)) / n, in float64 here."""
+    from relulab.diagnostics.probe_pass import ProbePass
+
+    keras.utils.set_random_seed(2)
+    model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(3, activation="softmax", name="out")])
+    kernel, bias = (ops.convert_to_numpy(v).astype("float64") for v in model.get_layer("out").weights)
+    logits = X.astype("float64") @ kernel + bias
+    p = np.exp(logits - logits.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    expected = X.T.astype("float64") @ (p - np.eye(3)[Y]) / len(X)
+    measured = ProbePass(model, loss_fn=loss, batch_size=batch_size, compiled=compiled)
+    assert measured(X, Y).norms == {"out": pytest.approx(np.linalg.norm(expected), rel=1e-5)}
+    assert measured(X, Y).norms == {"out": pytest.approx(np.linalg.norm(expected), rel=1e-5)}  # a second call

@@ -22,7 +22,8 @@ import numpy as np
 from keras import ops
 
 from relulab.diagnostics.activity import DEFAULT_BATCH_SIZE, ActivityCounter, LayerActivity, site_stats
-from relulab.diagnostics.gradients import GradientSum, as_numpy, backend_gradients, loss_gradients, model_state
+from relulab.diagnostics.gradients import (GradientSum, as_numpy, backend_gradients, loss_gradients, loss_targets,
+                                          model_state)
 from relulab.diagnostics.probe import has_positions
 from relulab.diagnostics.recording import Tap
 from relulab.diagnostics.sites import Site, find_sites, kernel_layers
@@ -106,6 +107,7 @@ class ProbePass:
         gradients weighted by size."""
         counter = ActivityCounter(self.sites)
         gradients = None if y is None or self.loss_fn is None else GradientSum(self._kernels, len(x))
+        y = None if gradients is None else loss_targets(self.loss_fn, y)
         outputs = []
         for start in range(0, len(x), self.batch_size):
             xb = ops.convert_to_tensor(x[start:start + self.batch_size])
