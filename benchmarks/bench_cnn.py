@@ -37,7 +37,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from relulab import models, training  # noqa: E402
-from relulab.lab.stacked.conv import CONVOLUTIONS, ConvStack  # noqa: E402
+from relulab.lab.stacked.conv import CONVOLUTIONS, ConvStack, grouped_gradients  # noqa: E402
 from relulab.lab.stacked.engine import balanced_chunks  # noqa: E402
 from relulab.lab.stacked.conv_engine import MAX_STACK  # noqa: E402
 
@@ -133,9 +133,12 @@ def main() -> None:
     print(f"{len(runs)} runs ({len(args.activations)} activations x {len(args.seeds)} seeds) of models.cnn, "
           f"{len(dataset.x_train)} train / {len(dataset.x_test)} test images {dataset.input_shape}, "
           f"{args.epochs} epoch(s), batch {args.batch_size}")
+    convolutions = [c for c in CONVOLUTIONS if c != "grouped" or grouped_gradients()]
+    if len(convolutions) < len(CONVOLUTIONS):
+        print(f"grouped: not timed (TensorFlow {tf.__version__} cannot differentiate a grouped convolution here)")
     engines = {"one fit per run": one_fit_per_run,
                **{f"stacked, {c}": functools.partial(stacked, convolution=c, max_stack=args.max_stack)
-                  for c in CONVOLUTIONS}}
+                  for c in convolutions}}
     totals = {name: [] for name in engines}
     phases = {name: collections.Counter() for name in engines}
     for round_ in range(args.rounds):

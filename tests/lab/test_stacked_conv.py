@@ -7,11 +7,13 @@ from types import SimpleNamespace
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 from sklearn.datasets import load_digits
 
 from relulab import models, training
 from relulab.lab.stacked import conv_engine as stacked_conv
-from relulab.lab.stacked.conv import CONVOLUTIONS, ConvStack
+from relulab.lab.stacked import conv as conv_module
+from relulab.lab.stacked.conv import CONVOLUTIONS, ConvStack, grouped_gradients
 from relulab.lab.stacked.conv_plan import describe, unstackable_reason
 
 
@@ -77,6 +79,8 @@ def test_a_run_in_a_stack_is_the_run_alone(activation, seed, padding, data, stac
 @pytest.mark.parametrize("convolution", CONVOLUTIONS)
 def test_stacked_weights_are_the_solo_models_weights(convolution, data):
     """After training, each run's kernels equal those its model reaches alone (the order and Adam are its own)."""
+    if convolution == "grouped" and not grouped_gradients():
+        pytest.skip(f"TensorFlow {tf.__version__} cannot differentiate a grouped convolution on this device")
     runs = [("relu", 0), ("prelu", 1), ("elu", 2)]
     stack = ConvStack([build(a, s) for a, s in runs], [s for _, s in runs], batch_size=32, convolution=convolution)
     x, y = data.x_train.astype(np.float32), data.y_train.astype(np.int32)
@@ -286,3 +290,36 @@ def test_builds_that_differ_in_layer_names_only_stack_and_keep_their_own_names(d
     stack.assign_to(second, 1)  # each run's weights go back under its own model's names
     assert set(stack.weights(1)) == {f"{second.layers[0].name}/kernel", f"{second.layers[0].name}/bias",
                                      f"{second.layers[-1].name}/kernel", f"{second.layers[-1].name}/bias"}
+
+
+def test_the_probe_of_grouped_gradients_predicts_a_traced_training_step():
+    """The eager check on a tiny input says what a traced step of the stack's shape meets: a grouped convolution
+    (2 runs of 3 channels) differentiated with respect to its input inside a ``tf.function``."""
+    x, kernel = tf.random.normal((4, 6, 6, 6)), tf.random.normal((3, 3, 3, 10))
+
+    @tf.function
+    def input_gradient():
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = tf.reduce_sum(tf.nn.conv2d(x, kernel, 1, "SAME") ** 2)
+        return tape.gradient(y, x)
+
+    try:
+        input_gradient()
+        traced = True
+    except tf.errors.InvalidArgumentError:
+        traced = False
+    assert grouped_gradients() == traced
+
+
+@pytest.mark.parametrize("supported", [True, False])
+def test_the_default_convolution_is_grouped_where_tensorflow_can_train_it(supported, monkeypatch):
+    monkeypatch.setattr(conv_module, "grouped_gradients", lambda: supported)
+    assert ConvStack([build("relu", 0)], [0], 32).convolution == ("grouped" if supported else "per_run")
+    assert ConvStack([build("relu", 0)], [0], 32, convolution="per_run").convolution == "per_run"
+    if supported:
+        assert ConvStack([build("relu", 0)], [0], 32, convolution="grouped").convolution == "grouped"
+    else:
+        with pytest.raises(ValueError, match=r"convolution of ConvStack cannot be 'grouped' here: TensorFlow .* use "
+                                             r"'per_run' or None \(the default picks\). Received: convolution='grouped'"):
+            ConvStack([build("relu", 0)], [0], 32, convolution="grouped")

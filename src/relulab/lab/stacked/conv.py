@@ -2,10 +2,12 @@
 
 Layout: activations are ``(K, batch, height, width, channels)`` (``(K, batch, units)`` after Flatten).
 A Conv2D's kernels are one variable ``(kh, kw, C, K*F)`` whose slice ``k*F:(k+1)*F`` is run ``k``'s
-kernel. ``convolution="grouped"`` (default) is one grouped convolution over the K runs' inputs side by
+kernel. ``convolution="grouped"`` is one grouped convolution over the K runs' inputs side by
 side on the channel axis, ``(batch, h, w, K*C)``, with transposes around it; ``"per_run"`` splits the
 kernel and runs K convolutions in one graph: steps measured ~15% faster at 15 runs, but tracing ~4x
-slower, so grouped wins on short grids (noisy, loaded 2-core machine). Batched matmuls on image patches
+slower, so grouped wins on short grids (noisy, loaded 2-core machine) and is the default where TensorFlow
+can differentiate it (:func:`grouped_gradients`: TensorFlow 2.21's CPU kernels cannot; there the default is
+``"per_run"``). Batched matmuls on image patches
 (``tf.image.extract_patches``) were slower than both (``benchmarks/bench_cnn.py`` times the two kept).
 The test set, one input for all runs, goes through the first convolution as one ordinary convolution
 with ``K*F`` filters. Dense kernels are ``(K, in, out)`` with one batched
@@ -19,6 +21,7 @@ inside the step).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 import keras
@@ -30,8 +33,29 @@ from relulab.lab.stacked.steps import StackedSteps
 from relulab.lab.stacked.activations import Group, LayerActivations, groups_of
 from relulab.layers import PReLU
 
-CONVOLUTIONS = ("grouped", "per_run")  # how a Conv2D of K runs is computed; the first is the default
+CONVOLUTIONS = ("grouped", "per_run")  # how a Conv2D of K runs is computed (default: default_convolution())
 EVAL_CHUNK = 512  # test examples per forward pass (a conv layer holds K * chunk feature maps)
+
+
+@functools.cache
+def grouped_gradients() -> bool:
+    """Whether this TensorFlow differentiates a grouped convolution with respect to its input on the device it
+    places one on. TensorFlow 2.21's CPU kernels do not ("Gradients for grouped convolutions are not supported on
+    CPU"); 2.20's did. Checked once per process on a 1x3x3x4 input."""
+    x, kernel = tf.zeros((1, 3, 3, 4)), tf.zeros((1, 1, 2, 4))
+    try:
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = tf.nn.conv2d(x, kernel, 1, "VALID")
+        tape.gradient(y, x).numpy()
+    except (tf.errors.InvalidArgumentError, tf.errors.UnimplementedError):
+        return False
+    return True
+
+
+def default_convolution() -> str:
+    """``"grouped"`` where TensorFlow can train it (:func:`grouped_gradients`), else ``"per_run"``."""
+    return "grouped" if grouped_gradients() else "per_run"
 
 
 def contiguous_groups(specs: Sequence[str]) -> list[Group]:
@@ -55,10 +79,16 @@ class ConvStack(StackedSteps):
     """
 
     def __init__(self, models: Sequence[keras.Model], seeds: Sequence[int], batch_size: int, *,
-                 convolution: str = CONVOLUTIONS[0]) -> None:
+                 convolution: str | None = None) -> None:
         from relulab import _validate
 
+        if convolution is None:
+            convolution = default_convolution()
         self.convolution = _validate.one_of(convolution, CONVOLUTIONS, name="convolution", owner="ConvStack")
+        if self.convolution == "grouped" and not grouped_gradients():
+            raise ValueError(f"convolution of ConvStack cannot be 'grouped' here: TensorFlow {tf.__version__} cannot "
+                             f"differentiate a grouped convolution on this device; use 'per_run' or None (the default "
+                             f"picks). Received: convolution='grouped'")
         described = [plan.describe(m) for m in models]
         # Layer names may differ between runs (Keras numbers unnamed layers globally): runs stack by position,
         # and each run keeps its own names for its weights and history (layer_names, activation_names).

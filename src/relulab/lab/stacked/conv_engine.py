@@ -33,7 +33,7 @@ import tensorflow as tf
 from relulab.diagnostics.probe import CONV_PROBE_SIZE
 from relulab.lab.stacked import conv_plan as plan
 from relulab.lab.stacked import diagnostics as diag
-from relulab.lab.stacked.conv import CONVOLUTIONS, ConvStack
+from relulab.lab.stacked.conv import ConvStack
 from relulab.lab.stacked.engine import balanced_chunks
 
 PROBE_SIZE = CONV_PROBE_SIZE  # training examples in the diagnostics probe (the monitors' default for a CNN)
@@ -45,9 +45,10 @@ unstackable_reason = plan.unstackable_reason
 
 def train_models(models: Sequence[keras.Model], seeds: Sequence[int], dataset: Any, *, epochs: int,
                  batch_size: int, diagnostics: bool = True, probe_size: int = PROBE_SIZE,
-                 convolution: str = CONVOLUTIONS[0], write_back: bool = False) -> list[dict[str, list[float]]]:
+                 convolution: str | None = None, write_back: bool = False) -> list[dict[str, list[float]]]:
     """Train ``models`` (one architecture and learning rate; see the module docstring) as one stack;
-    ``convolution``: how its Conv2D layers are computed (:class:`~relulab.lab.stacked.conv.ConvStack`);
+    ``convolution``: how its Conv2D layers are computed (:class:`~relulab.lab.stacked.conv.ConvStack`; None: the
+    default for this TensorFlow);
     ``write_back``: copy each run's trained kernels and biases into its model afterwards
     (:meth:`~relulab.lab.stacked.conv.ConvStack.assign_to`; not PReLU slopes)."""
     specs = [tuple(op.spec for op in plan.describe(m) if op.kind == "activation") for m in models]
