@@ -135,7 +135,8 @@ def main() -> None:
           f"{args.epochs} epoch(s), batch {args.batch_size}")
     convolutions = [c for c in CONVOLUTIONS if c != "grouped" or grouped_gradients()]
     if len(convolutions) < len(CONVOLUTIONS):
-        print(f"grouped: not timed (TensorFlow {tf.__version__} cannot differentiate a grouped convolution here)")
+        print(f"grouped: not timed (TensorFlow {tf.__version__} cannot differentiate a grouped convolution here: "
+              f"oneDNN is off; TF_ENABLE_ONEDNN_OPTS=1 turns it on)")
     engines = {"one fit per run": one_fit_per_run,
                **{f"stacked, {c}": functools.partial(stacked, convolution=c, max_stack=args.max_stack)
                   for c in convolutions}}

@@ -80,7 +80,7 @@ def test_a_run_in_a_stack_is_the_run_alone(activation, seed, padding, data, stac
 def test_stacked_weights_are_the_solo_models_weights(convolution, data):
     """After training, each run's kernels equal those its model reaches alone (the order and Adam are its own)."""
     if convolution == "grouped" and not grouped_gradients():
-        pytest.skip(f"TensorFlow {tf.__version__} cannot differentiate a grouped convolution on this device")
+        pytest.skip(f"TensorFlow {tf.__version__} cannot differentiate a grouped convolution here (oneDNN is off)")
     runs = [("relu", 0), ("prelu", 1), ("elu", 2)]
     stack = ConvStack([build(a, s) for a, s in runs], [s for _, s in runs], batch_size=32, convolution=convolution)
     x, y = data.x_train.astype(np.float32), data.y_train.astype(np.int32)

@@ -6,8 +6,8 @@ kernel. ``convolution="grouped"`` is one grouped convolution over the K runs' in
 side on the channel axis, ``(batch, h, w, K*C)``, with transposes around it; ``"per_run"`` splits the
 kernel and runs K convolutions in one graph: steps measured ~15% faster at 15 runs, but tracing ~4x
 slower, so grouped wins on short grids (noisy, loaded 2-core machine) and is the default where TensorFlow
-can differentiate it (:func:`grouped_gradients`: TensorFlow 2.21's CPU kernels cannot; there the default is
-``"per_run"``). Batched matmuls on image patches
+can differentiate it (:func:`grouped_gradients`; elsewhere the default is ``"per_run"``). Batched matmuls on image
+patches
 (``tf.image.extract_patches``) were slower than both (``benchmarks/bench_cnn.py`` times the two kept).
 The test set, one input for all runs, goes through the first convolution as one ordinary convolution
 with ``K*F`` filters. Dense kernels are ``(K, in, out)`` with one batched
@@ -39,9 +39,10 @@ EVAL_CHUNK = 512  # test examples per forward pass (a conv layer holds K * chunk
 
 @functools.cache
 def grouped_gradients() -> bool:
-    """Whether this TensorFlow differentiates a grouped convolution with respect to its input on the device it
-    places one on. TensorFlow 2.21's CPU kernels do not ("Gradients for grouped convolutions are not supported on
-    CPU"); 2.20's did. Checked once per process on a 1x3x3x4 input."""
+    """Whether TensorFlow differentiates a grouped convolution with respect to its input on the device it places
+    one on. Its own CPU kernels do not ("Gradients for grouped convolutions are not supported on CPU", TensorFlow 2.20
+    and 2.21 alike); its oneDNN kernels do, and TensorFlow uses those only where it turns oneDNN on: by default on
+    CPUs with AVX-512, or with ``TF_ENABLE_ONEDNN_OPTS=1``. Checked once per process on a 1x3x3x4 input."""
     x, kernel = tf.zeros((1, 3, 3, 4)), tf.zeros((1, 1, 2, 4))
     try:
         with tf.GradientTape() as tape:
@@ -87,8 +88,9 @@ class ConvStack(StackedSteps):
         self.convolution = _validate.one_of(convolution, CONVOLUTIONS, name="convolution", owner="ConvStack")
         if self.convolution == "grouped" and not grouped_gradients():
             raise ValueError(f"convolution of ConvStack cannot be 'grouped' here: TensorFlow {tf.__version__} cannot "
-                             f"differentiate a grouped convolution on this device; use 'per_run' or None (the default "
-                             f"picks). Received: convolution='grouped'")
+                             f"differentiate a grouped convolution on this device (on a CPU, only its oneDNN kernels "
+                             f"can: TF_ENABLE_ONEDNN_OPTS=1); use 'per_run' or None (the default picks). Received: "
+                             f"convolution='grouped'")
         described = [plan.describe(m) for m in models]
         # Layer names may differ between runs (Keras numbers unnamed layers globally): runs stack by position,
         # and each run keeps its own names for its weights and history (layer_names, activation_names).
