@@ -10,6 +10,7 @@ import pytest
 import tensorflow as tf
 from sklearn.datasets import load_digits
 
+from relulab import layers as relulab_layers
 from relulab import models, training
 from relulab.lab.stacked import conv_engine as stacked_conv
 from relulab.lab.stacked import conv as conv_module
@@ -158,6 +159,14 @@ def compiled(model: keras.Model, optimizer: str = "adam") -> keras.Model:
      "its activation selu is Keras' own, whose gradient differs from relulab's selu (at the kink)"),
     (lambda: compiled(keras.Sequential([keras.Input((64,)), keras.layers.Dense(10)])),
      "its last layer is not a Dense layer with softmax"),
+    (lambda: compiled(keras.Sequential([  # a PReLU as activation= has its slopes in the Dense layer
+        keras.Input((64,)), keras.layers.Dense(16, activation=relulab_layers.get("prelu"), name="d"),
+        keras.layers.Dense(10, activation="softmax")])),
+     "its layer d has a PReLU with weights as its activation= (the stack takes one as a layer of its own)"),
+    (lambda: compiled(keras.Sequential([
+        keras.Input((8, 8, 1)), keras.layers.Conv2D(4, 3, activation=keras.layers.PReLU(), name="c"),
+        keras.layers.Flatten(), keras.layers.Dense(10, activation="softmax")])),
+     "its layer c has a PReLU with weights as its activation= (the stack takes one as a layer of its own)"),
 ])
 def test_what_the_stack_cannot_take_says_why(make, reason):
     assert unstackable_reason(make()) == reason

@@ -257,6 +257,10 @@ def _ops_of(layer: keras.layers.Layer, *, last: bool) -> list[Op]:
 def _inline_activation(layer: keras.layers.Layer) -> list[Op]:
     if _activation_name(layer) == "linear":
         return []
+    if isinstance(layer.activation, (PReLU, keras.layers.PReLU)) or (
+            isinstance(layer.activation, keras.layers.Layer) and layer.activation.weights):
+        _refuse(f"its layer {layer.name} has a {type(layer.activation).__name__} with weights as its activation= "
+                f"(the stack takes one as a layer of its own)")
     return [Op("activation", layer.name, spec=activation_spec(layer.activation))]
 
 
