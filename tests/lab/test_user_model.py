@@ -32,6 +32,10 @@ BUILDERS = textwrap.dedent('''
         return keras.Sequential([keras.Input(input_shape), keras.layers.Flatten(), keras.layers.Dense(8),
                                  layers.get(activation), keras.layers.Dense(num_classes, activation="softmax")])
 
+    def sized_cnn(activation, *, input_shape, num_classes):  # a convolution needs the channels axis
+        return keras.Sequential([keras.Input(input_shape), keras.layers.Conv2D(4, 3), layers.get(activation),
+                                 keras.layers.Flatten(), keras.layers.Dense(num_classes, activation="softmax")])
+
     def normalised(activation):
         return keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Conv2D(4, 3), keras.layers.BatchNormalization(),
                                  layers.get(activation), keras.layers.Flatten(),
@@ -102,9 +106,10 @@ def test_the_stacked_engine_stacks_a_model_it_can_and_says_once_why_not(tmp_path
         assert printed.count("note:") == 1 and note in printed and "BatchNormalization" in printed
 
 
-def test_a_builder_is_given_the_data_shape_when_it_asks_for_it(tmp_path):
+@pytest.mark.parametrize("builder", ["sized", "sized_cnn"])
+def test_a_builder_is_given_the_data_shape_when_it_asks_for_it(tmp_path, builder):
     out = tmp_path / "lab"
-    assert main(["compare", *TINY, "--model", "user_builders:sized", "--activations", "relu,tanh",
+    assert main(["compare", *TINY, "--model", f"user_builders:{builder}", "--activations", "relu,tanh",
                  "--out", str(out)]) == 0
     assert len(runs_in(out)) == 4
 

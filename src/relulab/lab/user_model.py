@@ -5,7 +5,8 @@ A *model source* turns an activation spec, a seed and a learning rate into a com
 - ``"package.module:build"``: ``build(activation)`` returns a Keras model that uses ``activation`` (the
   canonical spec string; make each layer with ``relulab.layers.get(activation)``, or pass it as a Keras
   activation where a relulab spec is a Keras name). When ``build`` also takes ``input_shape`` or
-  ``num_classes`` as keywords, it is given the dataset's. The module is the one the command line names:
+  ``num_classes`` as keywords, it is given the dataset's (an image's as height x width x 1, what ``Conv2D``
+  takes: ``(8, 8, 1)`` for digits). The module is the one the command line names:
   relulab imports it because the user asked for it there, never because a file says so.
 - ``"model.keras"`` (or a Keras 2 ``.h5``): the architecture is loaded once in Keras' safe mode; each run
   clones it with fresh weights (its own initialisers, seeded) and every rectifier and saturating
@@ -160,8 +161,10 @@ def prepare(text: str, dataset: Any, activations: tuple[str, ...], seed: int, le
     """
     source = resolve(text)
     configs = {}
+    shape = tuple(dataset.input_shape)
+    shape = (*shape, 1) if len(shape) == 2 else shape  # an image as Conv2D takes it: height x width x channels
     for activation in activations:
-        model = source.build(activation, seed=seed, learning_rate=learning_rate, input_shape=dataset.input_shape,
+        model = source.build(activation, seed=seed, learning_rate=learning_rate, input_shape=shape,
                              num_classes=dataset.num_classes)
         dataset = fit_data(text, model, dataset)
         configs[activation] = json.dumps(_nameless(model.get_config()), sort_keys=True, default=str)
