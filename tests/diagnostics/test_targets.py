@@ -56,6 +56,11 @@ def test_labels_are_shaped_for_the_loss(y, units, activation, loss, expected):
     ([0, -1], 3, "softmax", "sparse_categorical_crossentropy", r"class indices from 0 to 2 .* from -1 to 0"),
     ([0, 2], 1, "sigmoid", "binary_crossentropy",
      r"y of diagnose must lie in \[0, 1\] for binary_crossentropy on a sigmoid output. Received: labels from 0 to 2"),
+    (np.eye(7)[[0, 6]], 10, "softmax", "sparse_categorical_crossentropy",  # one-hot of the wrong width
+     r"y of diagnose must hold one class index per example, shape \(n,\) or \(n, 1\), or one-hot rows of 10 columns "
+     r"for this model's 10 outputs. Received: y with shape \(2, 7\)"),
+    (np.eye(7)[[0, 6]], 10, "softmax", "categorical_crossentropy", r"one-hot rows of 10 columns .* shape \(2, 7\)"),
+    (np.full((2, 3), 0.5), 3, "softmax", "sparse_categorical_crossentropy", r"one-hot rows of 3 .* shape \(2, 3\)"),
 ])
 def test_labels_outside_the_outputs_range_are_refused(y, units, activation, loss, match):
     with pytest.raises(ValueError, match=match):

@@ -86,6 +86,11 @@ def _check_indices(y: np.ndarray, classes: int, owner: str) -> None:
         )
 
 
+def _label_shape_error(y: np.ndarray, classes: int, owner: str) -> str:
+    return (f"y of {owner} must hold one class index per example, shape (n,) or (n, 1), or one-hot rows of "
+            f"{classes} columns for this model's {classes} outputs. Received: y with shape {y.shape}")
+
+
 def fit_labels(y: Any, model: keras.Model, loss: Any, *, owner: str = "diagnose") -> np.ndarray:
     """``y`` shaped for ``loss`` on ``model``'s output, after checking it lies in the output's range.
 
@@ -93,7 +98,8 @@ def fit_labels(y: Any, model: keras.Model, loss: Any, *, owner: str = "diagnose"
     ``(N,)`` becomes ``(N, 1)`` for a one-unit output. Labels that already fit are returned unchanged.
 
     Raises:
-        ValueError: class indices outside ``0 .. k-1``, or binary targets outside ``[0, 1]``.
+        ValueError: class indices outside ``0 .. k-1``, rows that are neither one index nor k one-hot columns
+            (a classifier's loss), or binary targets outside ``[0, 1]``.
     """
     y = np.asarray(y)
     name = loss_name(loss)
@@ -101,12 +107,17 @@ def fit_labels(y: Any, model: keras.Model, loss: Any, *, owner: str = "diagnose"
     if name in SPARSE_LOSSES and units and units > 1:
         if y.ndim == 2 and y.shape[1] == units and _one_hot_rows(y):
             y = y.argmax(axis=1)
+        if y.ndim > 1 and y.shape[1:] != (1,):
+            raise ValueError(_label_shape_error(y, units, owner))
         _check_indices(y, units, owner)
         return y
-    if name in CATEGORICAL_LOSSES and units and units > 1 and (y.ndim == 1 or y.shape[1:] == (1,)):
-        indices = y.reshape(-1)
-        _check_indices(indices, units, owner)
-        return np.eye(units, dtype="float32")[indices.astype(int)]
+    if name in CATEGORICAL_LOSSES and units and units > 1:
+        if y.ndim > 1 and y.shape[1:] not in ((1,), (units,)):
+            raise ValueError(_label_shape_error(y, units, owner))
+        if y.ndim == 1 or y.shape[1:] == (1,):
+            indices = y.reshape(-1)
+            _check_indices(indices, units, owner)
+            return np.eye(units, dtype="float32")[indices.astype(int)]
     if units == 1 and y.ndim == 1:
         y = y.reshape(-1, 1)
     if name in BINARY_LOSSES and np.issubdtype(y.dtype, np.number) and (y.min() < 0 or y.max() > 1) \
