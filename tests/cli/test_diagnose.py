@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import warnings
 
 import keras
 import numpy as np
@@ -45,6 +46,18 @@ def test_prints_the_table_for_a_plain_keras_model(tmp_path, capsys):
     assert out[1].split()[:4] == ["layer", "activation", "kind", "units"]
     assert [line.split()[0] for line in out[3:5]] == ["h", "act"]
     assert "gradient ratio first/last kernel layer (h / out)" in out[5]
+
+
+def test_a_model_saved_compiled_before_training_loads_without_keras_optimizer_warning(tmp_path, capsys):
+    """Keras warns that it skips the optimizer's variables of such a file; diagnose does not use the optimizer."""
+    model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(5, activation="relu"),
+                              keras.layers.Dense(3, activation="softmax")])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    model.save(tmp_path / "untrained.keras")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert main(["diagnose", str(tmp_path / "untrained.keras"), "--dataset", _npz(tmp_path / "d.npz")]) == 0
+    assert not [w for w in caught if "Skipping variable loading" in str(w.message)]
 
 
 def test_json_output_and_the_layer_filter(tmp_path, capsys):

@@ -7,6 +7,7 @@ import json
 import logging
 import math
 import re
+import warnings
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -89,7 +90,9 @@ def load_model(path: Path, *, imports: list[str] | None = None) -> Any:
         raise UserError(f"{path} is not a Keras model: a .keras file is a zip archive (model.save's output), "
                         f"this one is not")
     try:
-        model = keras.saving.load_model(path, safe_mode=True)
+        with warnings.catch_warnings():  # a model compiled but saved before training: its optimizer is not used here
+            warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
+            model = keras.saving.load_model(path, safe_mode=True)
     except Exception as error:  # an untrusted file can fail in many ways; all are the user's to fix
         reason = " ".join(str(error).split()) or type(error).__name__
         unknown = re.search(r"Could not (?:locate|deserialize) \w+ '([^']+)'", reason)

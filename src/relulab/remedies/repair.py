@@ -229,7 +229,10 @@ def repair(
     best = max(score, key=lambda pair: pair[0])[1]
     if best.val_accuracy <= rows[0].val_accuracy:  # a remedy must beat the original to be chosen
         best = rows[0]
-    return RepairResult(diagnosis, tuple(rows), best.name, runs[best.name][0]["model"], trained, seeds=tuple(seeds))
+    chosen = runs[best.name][0]["model"]
+    if chosen.optimizer is not None and not chosen.optimizer.built:  # trained in a stack: its optimizer never ran
+        chosen.optimizer.build(chosen.trainable_variables)  # saved whole (Keras warns when it loads one saved unbuilt)
+    return RepairResult(diagnosis, tuple(rows), best.name, chosen, trained, seeds=tuple(seeds))
 
 
 __all__ = ["CandidateRow", "RepairResult", "Report", "repair"]
