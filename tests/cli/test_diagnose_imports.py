@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 
 import keras
@@ -41,19 +42,20 @@ def test_a_module_that_a_file_beside_the_model_names_is_never_imported(tmp_path,
     assert module not in sys.modules
 
 
-@pytest.fixture
-def custom_model(tmp_path, monkeypatch):
-    """A model with a custom layer whose module is on the path but not imported (as in a fresh process)."""
+@pytest.fixture(params=[".keras", ".h5"])
+def custom_model(tmp_path, monkeypatch, request):
+    """A model with a custom layer whose module is on the path but not imported (as in a fresh process), saved
+    by Keras 3 and in the Keras 2 HDF5 format (whose loader words the unknown class differently)."""
     monkeypatch.syspath_prepend(str(tmp_path))
     (tmp_path / "relulab_test_layers.py").write_text(LAYER_MODULE)
     import relulab_test_layers
 
     model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(4, activation="relu", name="h"),
                               relulab_test_layers.Doubling(name="double"), keras.layers.Dense(3, activation="softmax")])
-    model.save(tmp_path / "custom.keras")
+    model.save(tmp_path / f"custom{request.param}")
     keras.saving.get_custom_objects().pop("relulab_test_imports>Doubling")
     del sys.modules["relulab_test_layers"]
-    yield str(tmp_path / "custom.keras")
+    yield str(tmp_path / f"custom{request.param}")
     keras.saving.get_custom_objects().pop("relulab_test_imports>Doubling", None)
     sys.modules.pop("relulab_test_layers", None)
 
@@ -63,7 +65,7 @@ def test_a_custom_layer_loads_only_with_import_and_the_error_says_so(tmp_path, c
     assert main(["diagnose", custom_model, "--dataset", data]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "relulab_test_layers" not in sys.modules
-    assert "'Doubling' is a custom class: pass --import MODULE" in err
+    assert re.search(r"'(relulab_test_imports>)?Doubling' is a custom class: pass --import MODULE", err), err
     code = main(["diagnose", custom_model, "--dataset", data, "--import", "relulab_test_layers", "--json"])
     assert code == 0, capsys.readouterr().err
     assert "relulab_test_layers" in sys.modules

@@ -95,11 +95,12 @@ def load_model(path: Path, *, imports: list[str] | None = None) -> Any:
             model = keras.saving.load_model(path, safe_mode=True)
     except Exception as error:  # an untrusted file can fail in many ways; all are the user's to fix
         reason = " ".join(str(error).split()) or type(error).__name__
-        unknown = re.search(r"Could not (?:locate|deserialize) \w+ '([^']+)'", reason)
+        # Keras 3's message for a .keras file; its legacy loader's for a Keras 2 .h5 ("Unknown layer: 'pkg>Name'")
+        unknown = re.search(r"Could not (?:locate|deserialize) \w+ '([^']+)'|Unknown \w+: '([^']+)'", reason)
         if len(reason) > 300:
             reason = reason[:300].rsplit(" ", 1)[0] + " ..."
-        hint = (f"; {unknown.group(1)!r} is a custom class: pass --import MODULE, the module that defines and "
-                f"registers it (its code runs)" if unknown else "")
+        hint = (f"; {unknown.group(1) or unknown.group(2)!r} is a custom class: pass --import MODULE, the module that "
+                f"defines and registers it (its code runs)" if unknown else "")
         raise UserError(f"{path} is not a Keras model that loads in safe mode: {reason}{hint}") from error
     if not isinstance(model, keras.Model):
         raise UserError(f"{path} holds a {type(model).__name__}, not a Keras model")
