@@ -6,9 +6,8 @@ kernel. ``convolution="grouped"`` is one grouped convolution over the K runs' in
 side on the channel axis, ``(batch, h, w, K*C)``, with transposes around it; ``"per_run"`` splits the
 kernel and runs K convolutions in one graph: steps measured ~15% faster at 15 runs, but tracing ~4x
 slower, so grouped wins on short grids (noisy, loaded 2-core machine) and is the default where TensorFlow
-can differentiate it (:func:`grouped_gradients`; elsewhere the default is ``"per_run"``). Batched matmuls on image
-patches
-(``tf.image.extract_patches``) were slower than both (``benchmarks/bench_cnn.py`` times the two kept).
+can differentiate it (:func:`grouped_gradients`; elsewhere the default is ``"per_run"``). Batched matmuls on
+image patches (``tf.image.extract_patches``) were slower than both (``benchmarks/bench_cnn.py`` times the two kept).
 The test set, one input for all runs, goes through the first convolution as one ordinary convolution
 with ``K*F`` filters. Dense kernels are ``(K, in, out)`` with one batched
 matmul; pooling runs on ``(K*batch, h, w, C)``; activations are applied per group of runs sharing a spec

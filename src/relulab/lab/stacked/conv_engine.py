@@ -47,8 +47,8 @@ def train_models(models: Sequence[keras.Model], seeds: Sequence[int], dataset: A
                  batch_size: int, diagnostics: bool = True, probe_size: int = PROBE_SIZE,
                  convolution: str | None = None, write_back: bool = False) -> list[dict[str, list[float]]]:
     """Train ``models`` (one architecture and learning rate; see the module docstring) as one stack;
-    ``convolution``: how its Conv2D layers are computed (:class:`~relulab.lab.stacked.conv.ConvStack`; None: the
-    default for this TensorFlow);
+    ``convolution``: how its Conv2D layers are computed (:class:`~relulab.lab.stacked.conv.ConvStack`; None:
+    :func:`~relulab.lab.stacked.conv.default_convolution`);
     ``write_back``: copy each run's trained kernels and biases into its model afterwards
     (:meth:`~relulab.lab.stacked.conv.ConvStack.assign_to`; not PReLU slopes)."""
     specs = [tuple(op.spec for op in plan.describe(m) if op.kind == "activation") for m in models]
