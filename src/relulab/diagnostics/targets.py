@@ -112,12 +112,12 @@ def fit_labels(y: Any, model: keras.Model, loss: Any, *, owner: str = "diagnose"
         _check_indices(y, units, owner)
         return y
     if name in CATEGORICAL_LOSSES and units and units > 1:
-        if y.ndim > 1 and y.shape[1:] not in ((1,), (units,)):
-            raise ValueError(_label_shape_error(y, units, owner))
         if y.ndim == 1 or y.shape[1:] == (1,):
             indices = y.reshape(-1)
             _check_indices(indices, units, owner)
             return np.eye(units, dtype="float32")[indices.astype(int)]
+        if y.shape[1:] != (units,):
+            raise ValueError(_label_shape_error(y, units, owner))
     if units == 1 and y.ndim == 1:
         y = y.reshape(-1, 1)
     if name in BINARY_LOSSES and np.issubdtype(y.dtype, np.number) and (y.min() < 0 or y.max() > 1) \
